@@ -1,0 +1,1 @@
+"""The write side: commands, events, aggregates, handlers and the event store."""

@@ -1,0 +1,67 @@
+"""The command bus: idempotency, dispatch to a handler, and retry on a lost race."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import random
+
+from domain.commands import Command
+from domain.errors import ConcurrencyError, Conflict
+from domain.eventstore import EventStore
+from domain.handlers import HANDLERS, Handler
+from domain.log import AppendRequest, CommandRecord
+from domain.repository import Repository
+
+
+class CommandBus:
+    """Handles each command id at most once; a repeat answers with the first result."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        handlers: dict[type[Command], Handler] = HANDLERS,
+        *,
+        max_attempts: int = 20,
+    ) -> None:
+        self._store = store
+        self._repository = Repository(store)
+        self._handlers = handlers
+        self._max_attempts = max_attempts
+
+    async def handle(self, command: Command) -> CommandRecord:
+        fingerprint = fingerprint_of(command)
+        if (known := await self._store.find_command(command.command_id)) is not None:
+            return _same_command(known, fingerprint)
+        handler = self._handlers[type(command)]
+        for attempt in range(self._max_attempts):
+            # A lost race is retried from a fresh load: the refusal a client then sees is
+            # the real one (out of stock, version moved on), never a spurious conflict.
+            changes = await handler(command, self._repository)
+            request = AppendRequest(
+                command_id=command.command_id,
+                fingerprint=fingerprint,
+                aggregate_id=changes.aggregate_id,
+                writes=changes.writes,
+            )
+            try:
+                return _same_command(await self._store.append(request), fingerprint)
+            except ConcurrencyError:
+                await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
+        raise Conflict("the command kept colliding with concurrent changes; send it again")
+
+
+def fingerprint_of(command: Command) -> str:
+    """A digest of what the command asks for, its id aside."""
+    fields = dataclasses.asdict(command)
+    fields.pop("command_id")
+    body = json.dumps([type(command).__name__, fields], sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _same_command(record: CommandRecord, fingerprint: str) -> CommandRecord:
+    if record.fingerprint != fingerprint:
+        raise Conflict("this commandId was already used for a different command", field="command_id")
+    return record

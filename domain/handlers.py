@@ -1,0 +1,118 @@
+"""Command handlers: load the aggregates a command needs, let them decide, return the writes.
+
+The bus appends what a handler returns; a handler never writes by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from domain import claims, customer, order, product
+from domain.commands import (
+    AddProduct,
+    CancelOrder,
+    ChangeProductPrice,
+    Command,
+    CreateOrder,
+    OrderStatus,
+    RegisterCustomer,
+    RestockProduct,
+    UpdateOrderStatus,
+)
+from domain.events import Event
+from domain.log import StreamWrite
+from domain.repository import Repository
+from domain.streams import CUSTOMERS, EMAIL_CLAIMS, ORDERS, PRODUCTS, SKU_CLAIMS
+
+
+@dataclass(frozen=True)
+class Changes:
+    """A handler's decision: the writes of one command, its own aggregate's first."""
+
+    aggregate_id: str
+    writes: tuple[StreamWrite, ...]
+
+
+async def register_customer(cmd: RegisterCustomer, repo: Repository) -> Changes:
+    new = await repo.load(CUSTOMERS, cmd.customer_id)
+    email = await repo.load(EMAIL_CLAIMS, cmd.email.casefold())
+    registered = customer.register(new.state, cmd)
+    claimed = claims.claim(email.state, cmd.customer_id, field="email", what="this e-mail address")
+    return Changes(cmd.customer_id, (new.write(registered), email.write(claimed)))
+
+
+async def add_product(cmd: AddProduct, repo: Repository) -> Changes:
+    new = await repo.load(PRODUCTS, cmd.product_id)
+    sku = await repo.load(SKU_CLAIMS, cmd.sku)
+    added = product.add(new.state, cmd)
+    claimed = claims.claim(sku.state, cmd.product_id, field="sku", what="this SKU")
+    return Changes(cmd.product_id, (new.write(added), sku.write(claimed)))
+
+
+async def restock_product(cmd: RestockProduct, repo: Repository) -> Changes:
+    loaded = await repo.load(PRODUCTS, cmd.product_id)
+    return Changes(cmd.product_id, (loaded.write(product.restock(loaded.state, cmd)),))
+
+
+async def change_product_price(cmd: ChangeProductPrice, repo: Repository) -> Changes:
+    loaded = await repo.load(PRODUCTS, cmd.product_id)
+    return Changes(cmd.product_id, (loaded.write(product.change_price(loaded.state, cmd)),))
+
+
+async def create_order(cmd: CreateOrder, repo: Repository) -> Changes:
+    """Place the order and reserve its stock in the same append: all of it or nothing."""
+    new = await repo.load(ORDERS, cmd.order_id)
+    buyer = await repo.load(CUSTOMERS, cmd.customer_id)
+    stock = {item.product_id: await repo.load(PRODUCTS, item.product_id) for item in cmd.items}
+    created = order.create(new.state, cmd, buyer.state, {k: v.state for k, v in stock.items()})
+    reservations = [
+        stock[item.product_id].write(
+            product.reserve(stock[item.product_id].state, cmd.order_id, item.quantity, field=f"items.{i}")
+        )
+        for i, item in enumerate(cmd.items)
+    ]
+    return Changes(cmd.order_id, (new.write(created), *reservations))
+
+
+async def update_order_status(cmd: UpdateOrderStatus, repo: Repository) -> Changes:
+    loaded = await repo.load(ORDERS, cmd.order_id)
+    loaded.expect(cmd.expected_version)
+    moved = order.change_status(loaded.state, cmd)
+    stock: tuple[StreamWrite, ...] = ()
+    if cmd.status is OrderStatus.SHIPPED:  # reserved stock leaves the warehouse
+        stock = await _move_stock(repo, order.existing_order(loaded.state), product.ship)
+    return Changes(cmd.order_id, (loaded.write(moved), *stock))
+
+
+async def cancel_order(cmd: CancelOrder, repo: Repository) -> Changes:
+    loaded = await repo.load(ORDERS, cmd.order_id)
+    loaded.expect(cmd.expected_version)
+    cancelled = order.cancel(loaded.state, cmd)
+    released = await _move_stock(repo, order.existing_order(loaded.state), product.release)
+    return Changes(cmd.order_id, (loaded.write(cancelled), *released))
+
+
+async def _move_stock(
+    repo: Repository, placed: order.Order, move: Callable[[product.Product, str, int], list[Event]]
+) -> tuple[StreamWrite, ...]:
+    writes = []
+    for line in placed.lines:
+        loaded = await repo.load(PRODUCTS, line.product_id)
+        stocked = product.existing(loaded.state, "order_id")
+        writes.append(loaded.write(move(stocked, placed.order_id, line.quantity)))
+    return tuple(writes)
+
+
+Handler = Callable[[Any, Repository], Awaitable[Changes]]
+
+HANDLERS: dict[type[Command], Handler] = {
+    RegisterCustomer: register_customer,
+    AddProduct: add_product,
+    RestockProduct: restock_product,
+    ChangeProductPrice: change_product_price,
+    CreateOrder: create_order,
+    UpdateOrderStatus: update_order_status,
+    CancelOrder: cancel_order,
+}

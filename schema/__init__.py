@@ -1,0 +1,1 @@
+"""The GraphQL edge: types, inputs, mutations, queries and the ASGI app."""

@@ -1,0 +1,89 @@
+"""The edge: each mutation input becomes one domain command.
+
+Ids the client leaves out are derived from the command id, so a client that resends a
+command with the same commandId addresses the same customer, product or order.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from domain import commands as c
+from domain.validation import canonical_id
+from schema import inputs as i
+
+_IDS = uuid.UUID("6f0f9a55-1c33-4b43-9a53-8f1f5e3d2c10")  # namespace for derived ids
+
+
+def new_command_id(given: str | None) -> str:
+    return str(given) if given is not None else str(uuid.uuid4())
+
+
+def _id(given: str | None, command_id: str, role: str) -> str:
+    if given is not None:
+        return canonical_id(str(given))
+    return str(uuid.uuid5(_IDS, f"{role}:{command_id}"))
+
+
+def register_customer(data: i.RegisterCustomerInput, command_id: str) -> c.RegisterCustomer:
+    return c.RegisterCustomer(
+        command_id=command_id,
+        customer_id=_id(data.customer_id, command_id, "customer"),
+        name=data.name,
+        email=data.email,
+    )
+
+
+def add_product(data: i.AddProductInput, command_id: str) -> c.AddProduct:
+    return c.AddProduct(
+        command_id=command_id,
+        product_id=_id(data.product_id, command_id, "product"),
+        sku=data.sku,
+        name=data.name,
+        description=data.description,
+        price_cents=data.price_cents,
+        initial_stock=data.initial_stock,
+    )
+
+
+def restock_product(data: i.RestockProductInput, command_id: str) -> c.RestockProduct:
+    return c.RestockProduct(
+        command_id=command_id, product_id=canonical_id(data.product_id), quantity=data.quantity
+    )
+
+
+def change_product_price(data: i.ChangeProductPriceInput, command_id: str) -> c.ChangeProductPrice:
+    return c.ChangeProductPrice(
+        command_id=command_id, product_id=canonical_id(data.product_id), price_cents=data.price_cents
+    )
+
+
+def create_order(data: i.CreateOrderInput, command_id: str) -> c.CreateOrder:
+    return c.CreateOrder(
+        command_id=command_id,
+        order_id=_id(data.order_id, command_id, "order"),
+        customer_id=canonical_id(data.customer_id),
+        items=tuple(
+            c.OrderLineRequest(product_id=canonical_id(item.product_id), quantity=item.quantity)
+            for item in data.items
+        ),
+        shipping_address=data.shipping_address,
+    )
+
+
+def update_order_status(data: i.UpdateOrderStatusInput, command_id: str) -> c.UpdateOrderStatus:
+    return c.UpdateOrderStatus(
+        command_id=command_id,
+        order_id=canonical_id(data.order_id),
+        status=c.OrderStatus(data.status),
+        expected_version=data.expected_version,
+    )
+
+
+def cancel_order(data: i.CancelOrderInput, command_id: str) -> c.CancelOrder:
+    return c.CancelOrder(
+        command_id=command_id,
+        order_id=canonical_id(data.order_id),
+        reason=data.reason,
+        expected_version=data.expected_version,
+    )

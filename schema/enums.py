@@ -1,0 +1,30 @@
+"""Enums of the contract."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from domain.commands import OrderStatus as DomainOrderStatus
+
+OrderStatus = strawberry.enum(DomainOrderStatus, name="OrderStatus")
+
+
+@strawberry.enum(description="The client-facing views; each is one projection over the event log.")
+class View(enum.Enum):
+    ORDER_DETAILS = "ORDER_DETAILS"
+    CUSTOMER_ORDERS = "CUSTOMER_ORDERS"
+    ORDER_SEARCH = "ORDER_SEARCH"
+    PRODUCT_CATALOG = "PRODUCT_CATALOG"
+    CUSTOMER_SUMMARY = "CUSTOMER_SUMMARY"
+    SALES_REPORT = "SALES_REPORT"
+
+
+@strawberry.enum(description="Why a command was refused.")
+class ErrorCode(enum.Enum):
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    RULE_VIOLATED = "RULE_VIOLATED"
+    UNAUTHORIZED = "UNAUTHORIZED"
