@@ -9,7 +9,7 @@ import json
 import random
 
 from domain.commands import Command
-from domain.errors import ConcurrencyError, Conflict
+from domain.errors import ConcurrencyError, Conflict, DomainError
 from domain.eventstore import EventStore
 from domain.handlers import HANDLERS, Handler
 from domain.log import AppendRequest, CommandRecord
@@ -33,23 +33,28 @@ class CommandBus:
 
     async def handle(self, command: Command) -> CommandRecord:
         fingerprint = fingerprint_of(command)
-        if (known := await self._store.find_command(command.command_id)) is not None:
-            return _same_command(known, fingerprint)
         handler = self._handlers[type(command)]
         for attempt in range(self._max_attempts):
+            if (known := await self._store.find_command(command.command_id)) is not None:
+                return _same_command(known, fingerprint)
             # A lost race is retried from a fresh load: the refusal a client then sees is
             # the real one (out of stock, version moved on), never a spurious conflict.
-            changes = await handler(command, self._repository)
-            request = AppendRequest(
-                command_id=command.command_id,
-                fingerprint=fingerprint,
-                aggregate_id=changes.aggregate_id,
-                writes=changes.writes,
-            )
             try:
+                changes = await handler(command, self._repository)
+                request = AppendRequest(
+                    command_id=command.command_id,
+                    fingerprint=fingerprint,
+                    aggregate_id=changes.aggregate_id,
+                    writes=changes.writes,
+                )
                 return _same_command(await self._store.append(request), fingerprint)
             except ConcurrencyError:
                 await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
+            except DomainError:
+                # A twin of this command may have landed since we looked: answer with its result.
+                if (known := await self._store.find_command(command.command_id)) is not None:
+                    return _same_command(known, fingerprint)
+                raise
         raise Conflict("the command kept colliding with concurrent changes; send it again")
 
 
@@ -63,5 +68,7 @@ def fingerprint_of(command: Command) -> str:
 
 def _same_command(record: CommandRecord, fingerprint: str) -> CommandRecord:
     if record.fingerprint != fingerprint:
-        raise Conflict("this commandId was already used for a different command", field="command_id")
+        raise Conflict(
+            "this commandId was already used for a different command", field="command_id"
+        )
     return record

@@ -172,7 +172,9 @@ class EventStore:
 
     async def load_snapshot(self, stream_id: str) -> Snapshot | None:
         async with self._reader.connect() as conn:
-            row = (await conn.execute(select(snapshots).where(snapshots.c.stream_id == stream_id))).first()
+            row = (
+                await conn.execute(select(snapshots).where(snapshots.c.stream_id == stream_id))
+            ).first()
         return Snapshot(**row._mapping) if row else None
 
     async def find_command(self, command_id: str) -> CommandRecord | None:
@@ -187,7 +189,9 @@ class EventStore:
         return [_recorded_event(row._mapping) for row in rows]
 
 
-async def _apply(conn: AsyncConnection, requests: list[AppendRequest]) -> list[CommandRecord | Exception]:
+async def _apply(
+    conn: AsyncConnection, requests: list[AppendRequest]
+) -> list[CommandRecord | Exception]:
     """Check and write one batch inside the current transaction."""
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
@@ -203,7 +207,11 @@ async def _apply(conn: AsyncConnection, requests: list[AppendRequest]) -> list[C
         if (record := known.get(request.command_id)) is not None:
             outcomes.append(replace(record, replayed=True))
             continue
-        stale = [w.stream_id for w in request.writes if versions.get(w.stream_id, 0) != w.expected_version]
+        stale = [
+            w.stream_id
+            for w in request.writes
+            if versions.get(w.stream_id, 0) != w.expected_version
+        ]
         if stale:
             outcomes.append(ConcurrencyError(f"streams moved on: {', '.join(stale)}"))
             continue

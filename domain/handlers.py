@@ -69,7 +69,9 @@ async def create_order(cmd: CreateOrder, repo: Repository) -> Changes:
     created = order.create(new.state, cmd, buyer.state, {k: v.state for k, v in stock.items()})
     reservations = [
         stock[item.product_id].write(
-            product.reserve(stock[item.product_id].state, cmd.order_id, item.quantity, field=f"items.{i}")
+            product.reserve(
+                stock[item.product_id].state, cmd.order_id, item.quantity, field=f"items.{i}"
+            )
         )
         for i, item in enumerate(cmd.items)
     ]

@@ -21,7 +21,9 @@ from domain.product import Product, existing
 from domain.validation import INT32_MAX
 
 # The status each target status must come from, and the event that records the move.
-_MOVES: dict[OrderStatus, tuple[OrderStatus, type[OrderConfirmed | OrderShipped | OrderDelivered]]] = {
+_MOVES: dict[
+    OrderStatus, tuple[OrderStatus, type[OrderConfirmed | OrderShipped | OrderDelivered]]
+] = {
     OrderStatus.CONFIRMED: (OrderStatus.PENDING, OrderConfirmed),
     OrderStatus.SHIPPED: (OrderStatus.CONFIRMED, OrderShipped),
     OrderStatus.DELIVERED: (OrderStatus.SHIPPED, OrderDelivered),
@@ -99,7 +101,9 @@ def change_status(state: Order | None, cmd: UpdateOrderStatus) -> list[Event]:
     order = existing_order(state)
     move = _MOVES.get(cmd.status)
     if move is None or order.status is not move[0]:
-        raise RuleViolated(f"an order cannot move from {order.status} to {cmd.status}", field="status")
+        raise RuleViolated(
+            f"an order cannot move from {order.status} to {cmd.status}", field="status"
+        )
     return [move[1](order_id=order.order_id)]
 
 

@@ -80,20 +80,22 @@ class Repository:
         self._store = store
 
     async def load(self, kind: AggregateKind[S], key: str) -> Loaded[S]:
-        stream_id = kind.stream_id(key)
-        state, version = await self._from_snapshot(kind, stream_id)
-        for recorded in await self._store.read_stream(stream_id, after_version=version):
+        snapshot = await self._from_snapshot(kind, kind.stream_id(key))
+        state, version = snapshot.state, snapshot.version
+        for recorded in await self._store.read_stream(snapshot.stream_id, after_version=version):
             state = kind.evolve(state, recorded.decode())
             version = recorded.version
-        return Loaded(kind, stream_id, state, version)
+        return Loaded(kind, snapshot.stream_id, state, version)
 
-    async def _from_snapshot(self, kind: AggregateKind[S], stream_id: str) -> tuple[S | None, int]:
+    async def _from_snapshot(self, kind: AggregateKind[S], stream_id: str) -> Loaded[S]:
+        """The latest usable snapshot, or the empty stream."""
+        empty = Loaded(kind, stream_id, None, 0)
         if not kind.snapshot_every or kind.state_type is None:
-            return None, 0
+            return empty
         snapshot = await self._store.load_snapshot(stream_id)
         if snapshot is None or snapshot.schema_version != kind.snapshot_schema:
-            return None, 0
-        return kind.state_type(**snapshot.state), snapshot.version
+            return empty
+        return Loaded(kind, stream_id, kind.state_type(**snapshot.state), snapshot.version)
 
 
 def _as_data(state: Any) -> dict[str, Any]:

@@ -13,18 +13,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.schema.config import StrawberryConfig
 
 from schema.context import Context
 from schema.mutations import Mutation
 from schema.queries import Query
+from schema.scalars import SCALARS
 
-schema = strawberry.Schema(query=Query, mutation=Mutation)
+schema = strawberry.Schema(
+    query=Query, mutation=Mutation, config=StrawberryConfig(scalar_map=SCALARS)
+)
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[dict[str, Any]]]
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         context: Context = request.state.context
         return context
 

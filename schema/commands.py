@@ -54,7 +54,9 @@ def restock_product(data: i.RestockProductInput, command_id: str) -> c.RestockPr
 
 def change_product_price(data: i.ChangeProductPriceInput, command_id: str) -> c.ChangeProductPrice:
     return c.ChangeProductPrice(
-        command_id=command_id, product_id=canonical_id(data.product_id), price_cents=data.price_cents
+        command_id=command_id,
+        product_id=canonical_id(data.product_id),
+        price_cents=data.price_cents,
     )
 
 

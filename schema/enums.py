@@ -6,9 +6,11 @@ import enum
 
 import strawberry
 
-from domain.commands import OrderStatus as DomainOrderStatus
+from domain.commands import OrderStatus
 
-OrderStatus = strawberry.enum(DomainOrderStatus, name="OrderStatus")
+strawberry.enum(OrderStatus)  # the domain's own enum, served as it is
+
+__all__ = ["ErrorCode", "OrderStatus", "View"]
 
 
 @strawberry.enum(description="The client-facing views; each is one projection over the event log.")

@@ -29,7 +29,6 @@ from schema.inputs import (
 from schema.results import CommandResult
 
 
-
 async def dispatch(
     info: Info[Context, None], given_id: str | None, build: Callable[[str], Command]
 ) -> CommandResult:

@@ -28,7 +28,7 @@ class DomainEvent:
     @classmethod
     def from_recorded(cls, event: RecordedEvent) -> DomainEvent:
         return cls(
-            position=event.position,
+            position=Position(event.position),
             stream_id=strawberry.ID(event.stream_id),
             version=event.version,
             type=event.type,
@@ -41,6 +41,8 @@ class DomainEvent:
 @strawberry.type
 class Query:
     @strawberry.field(description="The order's events, oldest first; empty for an unknown order.")
-    async def order_history(self, info: Info[Context, None], order_id: strawberry.ID) -> list[DomainEvent]:
+    async def order_history(
+        self, info: Info[Context, None], order_id: strawberry.ID
+    ) -> list[DomainEvent]:
         stream = ORDERS.stream_id(canonical_id(order_id))
         return [DomainEvent.from_recorded(e) for e in await info.context.store.read_stream(stream)]

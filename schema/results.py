@@ -28,7 +28,8 @@ class CommandResult:
     aggregate_id: strawberry.ID | None = None
     version: int | None = None
     position: Position | None = strawberry.field(
-        default=None, description="Consistency token: the global position of the last event written."
+        default=None,
+        description="Consistency token: the global position of the last event written.",
     )
     replayed: bool = strawberry.field(
         default=False, description="True when this commandId had been handled before."
@@ -43,7 +44,7 @@ class CommandResult:
             command_id=strawberry.ID(record.command_id),
             aggregate_id=strawberry.ID(record.aggregate_id),
             version=record.version,
-            position=record.position,
+            position=Position(record.position),
             replayed=record.replayed,
         )
 
@@ -55,11 +56,14 @@ class CommandResult:
 def errors_of(error: DomainError) -> list[CommandError]:
     code = ErrorCode(error.code)
     if isinstance(error, InvalidCommand):
-        return [CommandError(code=code, message=p.message, field=input_path(p.field)) for p in error.problems]
+        return [
+            CommandError(code=code, message=p.message, field=input_path(p.field))
+            for p in error.problems
+        ]
     field = input_path(error.field) if error.field else None
     return [CommandError(code=code, message=error.message, field=field)]
 
 
 def input_path(field: str) -> str:
-    """A domain field path (``items.0.product_id``) as the input spells it (``items.0.productId``)."""
+    """A domain field path (``items.0.product_id``) in input spelling (``items.0.productId``)."""
     return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), field)

@@ -1,15 +1,18 @@
-"""Custom scalars of the contract."""
+"""Custom scalars of the contract, registered in the schema's scalar map."""
 
 from __future__ import annotations
 
 from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 POSITION_MAX = 2**63 - 1
 
+Position = NewType("Position", int)
 
-def _parse_position(value: object) -> int:
+
+def _parse_position(value: object) -> Position:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError("a Position is a decimal string or an integer")
     try:
@@ -18,13 +21,14 @@ def _parse_position(value: object) -> int:
         raise ValueError(f"not a Position: {value!r}") from None
     if not 0 <= position <= POSITION_MAX:
         raise ValueError(f"a Position lies between 0 and {POSITION_MAX}")
-    return position
+    return Position(position)
 
 
-Position = strawberry.scalar(
-    NewType("Position", int),
-    name="Position",
-    description="A global event-log position; a decimal string on output, a string or integer on input.",
-    serialize=str,
-    parse_value=_parse_position,
-)
+SCALARS: dict[object, ScalarDefinition] = {
+    Position: strawberry.scalar(
+        name="Position",
+        description="A global event-log position: a decimal string out, a string or integer in.",
+        serialize=str,
+        parse_value=_parse_position,
+    ),
+}
