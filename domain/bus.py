@@ -34,11 +34,10 @@ class CommandBus:
     async def handle(self, command: Command) -> CommandRecord:
         fingerprint = fingerprint_of(command)
         handler = self._handlers[type(command)]
+        # No look-up of the command id up front: the append checks it in its transaction and
+        # answers a repeat with the first result. A lost race is retried from a fresh load, so
+        # the refusal a client sees is the real one (out of stock, version moved on).
         for attempt in range(self._max_attempts):
-            if (known := await self._store.find_command(command.command_id)) is not None:
-                return _same_command(known, fingerprint)
-            # A lost race is retried from a fresh load: the refusal a client then sees is
-            # the real one (out of stock, version moved on), never a spurious conflict.
             try:
                 changes = await handler(command, self._repository)
                 request = AppendRequest(

@@ -80,19 +80,21 @@ async def create_order(cmd: CreateOrder, repo: Repository) -> Changes:
 
 async def update_order_status(cmd: UpdateOrderStatus, repo: Repository) -> Changes:
     loaded = await repo.load(ORDERS, cmd.order_id)
+    placed = order.existing_order(loaded.state)
     loaded.expect(cmd.expected_version)
-    moved = order.change_status(loaded.state, cmd)
+    moved = order.change_status(placed, cmd)
     stock: tuple[StreamWrite, ...] = ()
     if cmd.status is OrderStatus.SHIPPED:  # reserved stock leaves the warehouse
-        stock = await _move_stock(repo, order.existing_order(loaded.state), product.ship)
+        stock = await _move_stock(repo, placed, product.ship)
     return Changes(cmd.order_id, (loaded.write(moved), *stock))
 
 
 async def cancel_order(cmd: CancelOrder, repo: Repository) -> Changes:
     loaded = await repo.load(ORDERS, cmd.order_id)
+    placed = order.existing_order(loaded.state)
     loaded.expect(cmd.expected_version)
-    cancelled = order.cancel(loaded.state, cmd)
-    released = await _move_stock(repo, order.existing_order(loaded.state), product.release)
+    cancelled = order.cancel(placed, cmd)
+    released = await _move_stock(repo, placed, product.release)
     return Changes(cmd.order_id, (loaded.write(cancelled), *released))
 
 

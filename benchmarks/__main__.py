@@ -1,0 +1,152 @@
+"""`make bench`: write-side figures on the embedded default (SQLite), medians of several runs.
+
+    python -m benchmarks [--runs 5] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from domain import product
+from domain.bus import CommandBus
+from domain.commands import AddProduct, RegisterCustomer
+from domain.events import StockReserved
+from domain.eventstore import EventStore
+from domain.log import AppendRequest, NewEvent, StreamWrite
+from domain.repository import AggregateKind, Repository
+from domain.streams import PRODUCTS
+from orders.database import create_engine
+
+
+async def open_store(url: str, *, max_batch: int = 500) -> EventStore:
+    store = EventStore(create_engine(url, writes=True), create_engine(url, writes=False), max_batch=max_batch)
+    await store.create_schema()
+    return store
+
+
+async def close_store(store: EventStore) -> None:
+    await store.close()
+    await store._writer.dispose()
+    await store._reader.dispose()
+
+
+def one_event(n: int) -> AppendRequest:
+    event = NewEvent(type="ValueClaimed", schema_version=1, data={"owner_id": str(n)})
+    write = StreamWrite(stream_id=f"bench-{uuid.uuid4()}", expected_version=0, events=(event,))
+    return AppendRequest(command_id=str(uuid.uuid4()), fingerprint="f", aggregate_id="a", writes=(write,))
+
+
+async def appends_per_second(url: str, *, callers: int, max_batch: int, total: int = 4000) -> float:
+    """Appends of one event each, by `callers` concurrent callers."""
+    store = await open_store(url, max_batch=max_batch)
+
+    async def caller(count: int) -> None:
+        for n in range(count):
+            await store.append(one_event(n))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller(total // callers) for _ in range(callers)))
+    elapsed = time.perf_counter() - started
+    await close_store(store)
+    return total / elapsed
+
+
+async def commands_per_second(url: str, *, callers: int, total: int = 2000) -> float:
+    """Whole RegisterCustomer commands through the bus: load, decide, append two streams."""
+    store = await open_store(url)
+    bus = CommandBus(store)
+
+    async def caller(count: int) -> None:
+        for _ in range(count):
+            customer_id = str(uuid.uuid4())
+            await bus.handle(
+                RegisterCustomer(
+                    command_id=customer_id, customer_id=customer_id, name="Bench", email=f"{customer_id}@b.co"
+                )
+            )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller(total // callers) for _ in range(callers)))
+    elapsed = time.perf_counter() - started
+    await close_store(store)
+    return total / elapsed
+
+
+async def long_stream_loads(url: str, *, events: int = 100_000, loads: int = 5) -> tuple[float, float]:
+    """Median seconds to load a product with `events` reservations: with snapshots, and without."""
+    store = await open_store(url)
+    repo = Repository(store)
+    product_id = str(uuid.uuid4())
+    add = AddProduct(
+        command_id="add", product_id=product_id, sku=product_id, name="Hot", description=None,
+        price_cents=1, initial_stock=events,
+    )
+    loaded = await repo.load(PRODUCTS, product_id)
+    await store.append(request_for(loaded.write(product.add(None, add))))
+    for batch in range(events // 1000):
+        loaded = await repo.load(PRODUCTS, product_id)
+        reserved = [StockReserved(product_id=product_id, order_id=f"{batch}-{n}", quantity=1) for n in range(1000)]
+        await store.append(request_for(loaded.write(reserved)))
+    without = AggregateKind(PRODUCTS.stream_prefix, PRODUCTS.evolve)  # same stream, snapshots ignored
+    with_snapshot = await median_seconds(lambda: repo.load(PRODUCTS, product_id), loads)
+    full_replay = await median_seconds(lambda: repo.load(without, product_id), loads)
+    await close_store(store)
+    return with_snapshot, full_replay
+
+
+def request_for(write: StreamWrite) -> AppendRequest:
+    return AppendRequest(command_id=str(uuid.uuid4()), fingerprint="f", aggregate_id="a", writes=(write,))
+
+
+async def median_seconds(action: Callable[[], Awaitable[object]], times: int) -> float:
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        await action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def fresh_sqlite(folder: Path) -> str:
+    return f"sqlite+aiosqlite:///{folder}/{uuid.uuid4().hex}.db"
+
+
+async def main(runs: int, database_url: str | None) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        def url() -> str:
+            return database_url or fresh_sqlite(Path(folder))
+
+        async def median(measure: Callable[[], Awaitable[float]]) -> float:
+            return statistics.median([await measure() for _ in range(runs)])
+
+        print(f"write side, {database_url or 'SQLite (embedded default)'}, median of {runs} runs")
+        single = await median(lambda: appends_per_second(url(), callers=1, max_batch=1))
+        serial = await median(lambda: appends_per_second(url(), callers=100, max_batch=1))
+        grouped = await median(lambda: appends_per_second(url(), callers=100, max_batch=500))
+        print(f"  appends/s, 1 caller:                         {single:9,.0f}")
+        print(f"  appends/s, 100 callers, one commit each:     {serial:9,.0f}")
+        print(f"  appends/s, 100 callers, group commit:        {grouped:9,.0f}  ({grouped / serial:.1f}x)")
+        for callers in (1, 100):
+            rate = await median(lambda: commands_per_second(url(), callers=callers))
+            print(f"  RegisterCustomer commands/s, {callers:3} callers:   {rate:9,.0f}")
+        with_snapshot, full_replay = await long_stream_loads(url())
+        print(f"  load a product with 100,000 events, snapshot: {with_snapshot * 1000:8.2f} ms")
+        print(
+            f"  load a product with 100,000 events, replay:   {full_replay * 1000:8.2f} ms"
+            f"  ({full_replay / with_snapshot:.0f}x slower)"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, args.database_url))
