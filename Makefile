@@ -20,7 +20,7 @@ $(STAMP): requirements.lock pyproject.toml
 serve: install
 	$(BIN)/orders serve
 
-test: install
+test: install lint
 	$(BIN)/pytest
 
 lint: install

@@ -1,6 +1,6 @@
 """`make bench`: write-side figures on the embedded default (SQLite), medians of several runs.
 
-    python -m benchmarks [--runs 5] [--database-url URL]
+python -m benchmarks [--runs 5] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from orders.database import create_engine
 
 
 async def open_store(url: str, *, max_batch: int = 500) -> EventStore:
-    store = EventStore(create_engine(url, writes=True), create_engine(url, writes=False), max_batch=max_batch)
+    store = EventStore(
+        create_engine(url, writes=True), create_engine(url, writes=False), max_batch=max_batch
+    )
     await store.create_schema()
     return store
 
@@ -40,7 +42,9 @@ async def close_store(store: EventStore) -> None:
 def one_event(n: int) -> AppendRequest:
     event = NewEvent(type="ValueClaimed", schema_version=1, data={"owner_id": str(n)})
     write = StreamWrite(stream_id=f"bench-{uuid.uuid4()}", expected_version=0, events=(event,))
-    return AppendRequest(command_id=str(uuid.uuid4()), fingerprint="f", aggregate_id="a", writes=(write,))
+    return AppendRequest(
+        command_id=str(uuid.uuid4()), fingerprint="f", aggregate_id="a", writes=(write,)
+    )
 
 
 async def appends_per_second(url: str, *, callers: int, max_batch: int, total: int = 4000) -> float:
@@ -68,7 +72,10 @@ async def commands_per_second(url: str, *, callers: int, total: int = 2000) -> f
             customer_id = str(uuid.uuid4())
             await bus.handle(
                 RegisterCustomer(
-                    command_id=customer_id, customer_id=customer_id, name="Bench", email=f"{customer_id}@b.co"
+                    command_id=customer_id,
+                    customer_id=customer_id,
+                    name="Bench",
+                    email=f"{customer_id}@b.co",
                 )
             )
 
@@ -79,22 +86,34 @@ async def commands_per_second(url: str, *, callers: int, total: int = 2000) -> f
     return total / elapsed
 
 
-async def long_stream_loads(url: str, *, events: int = 100_000, loads: int = 5) -> tuple[float, float]:
+async def long_stream_loads(
+    url: str, *, events: int = 100_000, loads: int = 5
+) -> tuple[float, float]:
     """Median seconds to load a product with `events` reservations: with snapshots, and without."""
     store = await open_store(url)
     repo = Repository(store)
     product_id = str(uuid.uuid4())
     add = AddProduct(
-        command_id="add", product_id=product_id, sku=product_id, name="Hot", description=None,
-        price_cents=1, initial_stock=events,
+        command_id="add",
+        product_id=product_id,
+        sku=product_id,
+        name="Hot",
+        description=None,
+        price_cents=1,
+        initial_stock=events,
     )
     loaded = await repo.load(PRODUCTS, product_id)
     await store.append(request_for(loaded.write(product.add(None, add))))
     for batch in range(events // 1000):
         loaded = await repo.load(PRODUCTS, product_id)
-        reserved = [StockReserved(product_id=product_id, order_id=f"{batch}-{n}", quantity=1) for n in range(1000)]
+        reserved = [
+            StockReserved(product_id=product_id, order_id=f"{batch}-{n}", quantity=1)
+            for n in range(1000)
+        ]
         await store.append(request_for(loaded.write(reserved)))
-    without = AggregateKind(PRODUCTS.stream_prefix, PRODUCTS.evolve)  # same stream, snapshots ignored
+    without = AggregateKind(
+        PRODUCTS.stream_prefix, PRODUCTS.evolve
+    )  # same stream, snapshots ignored
     with_snapshot = await median_seconds(lambda: repo.load(PRODUCTS, product_id), loads)
     full_replay = await median_seconds(lambda: repo.load(without, product_id), loads)
     await close_store(store)
@@ -102,7 +121,9 @@ async def long_stream_loads(url: str, *, events: int = 100_000, loads: int = 5) 
 
 
 def request_for(write: StreamWrite) -> AppendRequest:
-    return AppendRequest(command_id=str(uuid.uuid4()), fingerprint="f", aggregate_id="a", writes=(write,))
+    return AppendRequest(
+        command_id=str(uuid.uuid4()), fingerprint="f", aggregate_id="a", writes=(write,)
+    )
 
 
 async def median_seconds(action: Callable[[], Awaitable[object]], times: int) -> float:
@@ -120,6 +141,7 @@ def fresh_sqlite(folder: Path) -> str:
 
 async def main(runs: int, database_url: str | None) -> None:
     with tempfile.TemporaryDirectory() as folder:
+
         def url() -> str:
             return database_url or fresh_sqlite(Path(folder))
 
@@ -130,11 +152,13 @@ async def main(runs: int, database_url: str | None) -> None:
         single = await median(lambda: appends_per_second(url(), callers=1, max_batch=1))
         serial = await median(lambda: appends_per_second(url(), callers=100, max_batch=1))
         grouped = await median(lambda: appends_per_second(url(), callers=100, max_batch=500))
-        print(f"  appends/s, 1 caller:                         {single:9,.0f}")
-        print(f"  appends/s, 100 callers, one commit each:     {serial:9,.0f}")
-        print(f"  appends/s, 100 callers, group commit:        {grouped:9,.0f}  ({grouped / serial:.1f}x)")
+        print(f"  appends/s, 1 caller:                     {single:9,.0f}")
+        print(f"  appends/s, 100 callers, one commit each: {serial:9,.0f}")
+        print(
+            f"  appends/s, 100 callers, group commit:    {grouped:9,.0f} ({grouped / serial:.1f}x)"
+        )
         for callers in (1, 100):
-            rate = await median(lambda: commands_per_second(url(), callers=callers))
+            rate = await median(lambda n=callers: commands_per_second(url(), callers=n))
             print(f"  RegisterCustomer commands/s, {callers:3} callers:   {rate:9,.0f}")
         with_snapshot, full_replay = await long_stream_loads(url())
         print(f"  load a product with 100,000 events, snapshot: {with_snapshot * 1000:8.2f} ms")
