@@ -186,7 +186,7 @@ class EventStore:
     async def _read_events(self, query: Any) -> list[RecordedEvent]:
         async with self._reader.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [_recorded_event(row._mapping) for row in rows]
+        return [recorded_event(row._mapping) for row in rows]
 
 
 async def _apply(
@@ -281,7 +281,7 @@ async def _upsert_snapshots(conn: AsyncConnection, rows: list[dict[str, Any]]) -
     )
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -302,5 +302,6 @@ def _command_record(row: Any, *, replayed: bool) -> CommandRecord:
     )
 
 
-def _recorded_event(row: Any) -> RecordedEvent:
-    return RecordedEvent(**{**row, "recorded_at": _utc(row["recorded_at"])})
+def recorded_event(row: Any) -> RecordedEvent:
+    """The event a row of the `events` table holds."""
+    return RecordedEvent(**{**row, "recorded_at": as_utc(row["recorded_at"])})

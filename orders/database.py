@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import sqlalchemy
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+_SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite+pysqlite", "postgresql+asyncpg": "postgresql+psycopg"}
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -17,16 +19,40 @@ _SQLITE_PRAGMAS = (
 
 
 def create_engine(url: str, *, writes: bool) -> AsyncEngine:
+    """An asyncio engine, for the API's event loop."""
     if make_url(url).get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True)
     _ensure_directory(url)
     engine = create_async_engine(url, connect_args={"timeout": 30})
+    _tune_sqlite(engine.sync_engine, writes=writes)
+    return engine
+
+
+def create_sync_engine(url: str, *, writes: bool) -> Engine:
+    """A thread-safe blocking engine on the same database, for worker threads.
+
+    An asyncio engine belongs to one event loop; Dramatiq's worker threads have none.
+    """
+    sync_url = make_url(url).set(
+        drivername=_SYNC_DRIVERS.get(make_url(url).drivername, make_url(url).drivername)
+    )
+    if sync_url.get_backend_name() != "sqlite":
+        return sqlalchemy.create_engine(sync_url, pool_pre_ping=True)
+    _ensure_directory(url)
+    engine = sqlalchemy.create_engine(
+        sync_url, connect_args={"timeout": 30, "check_same_thread": False}
+    )
+    _tune_sqlite(engine, writes=writes)
+    return engine
+
+
+def _tune_sqlite(engine: Engine, *, writes: bool) -> None:
     # A writer takes SQLite's write lock up front (BEGIN IMMEDIATE): a deferred BEGIN that
     # upgrades to a write fails with "database is locked" when another process got there
     # first. Readers BEGIN plainly and never queue behind writers (WAL).
     begin = "BEGIN IMMEDIATE" if writes else "BEGIN"
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
@@ -34,11 +60,9 @@ def create_engine(url: str, *, writes: bool) -> AsyncEngine:
             cursor.execute(pragma)
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql(begin)
-
-    return engine
 
 
 def _ensure_directory(url: str) -> None:

@@ -1,0 +1,37 @@
+"""CUSTOMER_ORDERS: each customer's orders, newest first, paged by keyset."""
+
+from functools import partial
+
+from sqlalchemy import Index
+
+from projections.orders import (
+    ORDER_EVENTS,
+    CustomerColumns,
+    OrderColumns,
+    order_needs,
+    project_order,
+)
+from projections.projection import Projection
+
+
+class CustomerOrder(OrderColumns, table=True):
+    __tablename__ = "customer_orders"
+    __table_args__ = (
+        Index("ix_customer_orders_newest", "customer_id", "created_at", "order_id"),
+        Index("ix_customer_orders_status", "customer_id", "status", "created_at", "order_id"),
+    )
+
+
+class CustomerOrdersCustomer(CustomerColumns, table=True):
+    __tablename__ = "customer_orders_customers"
+
+
+PROJECTION = Projection(
+    name="customer_orders",
+    version=1,
+    view="CUSTOMER_ORDERS",
+    tables=(CustomerOrder.__table__, CustomerOrdersCustomer.__table__),
+    handles=ORDER_EVENTS,
+    project=partial(project_order, "customer_orders", "customer_orders_customers"),
+    needs=partial(order_needs, "customer_orders", "customer_orders_customers"),
+)

@@ -1,0 +1,448 @@
+"""The projection engine: applies the log to view tables, a batch per transaction.
+
+Each batch runs in one transaction of the views' database that first locks the
+projection's checkpoint row (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE),
+then reads the events after it, writes the view rows and moves the checkpoint. So any
+number of runners in any number of processes may be started: they take turns, and a
+crash at any point neither skips an event nor applies one twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, MetaData, Table, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.log import RecordedEvent
+from domain.logreader import LogReader
+from projections.checkpoints import Checkpoint, State, checkpoints, skipped_events
+from projections.checkpoints import metadata as checkpoint_metadata
+from projections.projection import Change, MissingRow, Projection, Put, RowKey, Rows
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Status:
+    """A projection as an operator sees it: its live generation, and any rebuild under way."""
+
+    projection: Projection
+    live: Checkpoint
+    rebuilding: Checkpoint | None
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.live.position, 0)
+
+    @property
+    def state(self) -> str:
+        if self.live.state is State.FAILED:
+            return "FAILED"
+        if self.rebuilding is not None:
+            return "REBUILDING"
+        return "RUNNING" if self.lag == 0 else "CATCHING_UP"
+
+
+class ProjectionEngine:
+    def __init__(
+        self,
+        views: Engine,
+        views_reader: Engine,
+        log_reader: LogReader,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 500,
+        max_attempts: int = 5,
+        backoff: timedelta = timedelta(milliseconds=200),
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self._views = views  # takes the write lock at BEGIN (SQLite)
+        self._views_reader = views_reader
+        self._log = log_reader
+        self.projections = {p.name: p for p in projections}
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._clock = clock
+        self._tables: dict[tuple[str, int], dict[str, Table]] = {}
+        self._table_metadata = MetaData()
+        self._running = {name: threading.Lock() for name in self.projections}
+        self._wanted: set[str] = set()
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Create what is missing: checkpoints, live generations, a rebuild for a new version."""
+        with self._views.begin() as conn:
+            checkpoint_metadata.create_all(conn)
+            for projection in self.projections.values():
+                generations = self._generations(conn, projection.name)
+                if not generations:
+                    self._create_generation(conn, projection, 1, live=True)
+                elif max(generations, key=lambda c: c.generation).version != projection.version:
+                    self._create_generation(
+                        conn, projection, generations[-1].generation + 1, live=False
+                    )
+
+    def rebuild(self, name: str) -> int:
+        """Start filling a new generation of `name` from position 0 beside the live one."""
+        projection = self.projections[name]
+        with self._views.begin() as conn:
+            generations = self._generations(conn, name)
+            building = [c for c in generations if not c.live]
+            if building:
+                return building[0].generation
+            generation = generations[-1].generation + 1
+            self._create_generation(conn, projection, generation, live=False)
+            return generation
+
+    # --- running ------------------------------------------------------------------------------
+
+    def catch_up(self, name: str) -> None:
+        """Apply the log to every generation of `name` up to the head. Safe to call at any time
+        from any thread: a call that finds another runner busy leaves the work to it."""
+        self._wanted.add(name)
+        while name in self._wanted:
+            if not self._running[name].acquire(blocking=False):
+                return  # the runner holding the lock sees `_wanted` once it is done
+            try:
+                self._wanted.discard(name)
+                for generation in self.generations(name):
+                    while self.run_batch(name, generation) == self._batch_size:
+                        pass
+            finally:
+                self._running[name].release()
+
+    def catch_up_all(self) -> None:
+        for name in self.projections:
+            self.catch_up(name)
+
+    def run_batch(self, name: str, generation: int) -> int:
+        """One batch in one transaction; returns how many log events it consumed."""
+        projection = self.projections[name]
+        with self._views.begin() as conn:
+            checkpoint = self._lock(conn, name, generation)
+            if checkpoint is None or not checkpoint.runnable(self._clock()):
+                return 0
+            batch = self._log.read_after(checkpoint.position, self._batch_size)
+            if not batch:
+                return 0
+            tables = self._tables_of(projection, generation)
+            outcome = _Batch(conn, projection, tables)
+            outcome.apply(batch)
+            outcome.write()
+            if outcome.failure is not None:
+                self._record_failure(conn, checkpoint, outcome.position, *outcome.failure)
+            else:
+                self._advance(
+                    conn, checkpoint, outcome.position, at_head=len(batch) < self._batch_size
+                )
+        return outcome.consumed
+
+    # --- operators ----------------------------------------------------------------------------
+
+    def retry(self, name: str) -> None:
+        """Resume a FAILED projection: its failing event is tried again."""
+        with self._views.begin() as conn:
+            conn.execute(
+                update(checkpoints)
+                .where(checkpoints.c.name == name, checkpoints.c.state == State.FAILED.value)
+                .values(state=State.RUNNING.value, attempts=0, retry_at=None)
+            )
+
+    def skip(self, name: str) -> int | None:
+        """Step a FAILED projection past the event it failed on, and record that it did."""
+        now = self._clock()
+        with self._views.begin() as conn:
+            for checkpoint in self._generations(conn, name):
+                if checkpoint.state is not State.FAILED or checkpoint.failed_position is None:
+                    continue
+                conn.execute(
+                    insert(skipped_events).values(
+                        name=name,
+                        generation=checkpoint.generation,
+                        position=checkpoint.failed_position,
+                        error=checkpoint.error,
+                        skipped_at=now,
+                    )
+                )
+                state = State.RUNNING if checkpoint.live else State.REBUILDING
+                self._set(
+                    conn,
+                    checkpoint,
+                    position=checkpoint.failed_position,
+                    state=state.value,
+                    attempts=0,
+                    error=None,
+                    failed_position=None,
+                    retry_at=None,
+                    updated_at=now,
+                )
+                return checkpoint.failed_position
+        return None
+
+    def statuses(self) -> list[Status]:
+        head = self._log.head()
+        with self._views_reader.connect() as conn:
+            rows = [Checkpoint.from_row(r) for r in conn.execute(select(checkpoints))]
+        by_name: dict[str, list[Checkpoint]] = defaultdict(list)
+        for checkpoint in rows:
+            by_name[checkpoint.name].append(checkpoint)
+        return [
+            Status(
+                projection=projection,
+                live=next(c for c in by_name[name] if c.live),
+                rebuilding=next((c for c in by_name[name] if not c.live), None),
+                head=head,
+            )
+            for name, projection in self.projections.items()
+            if any(c.live for c in by_name[name])
+        ]
+
+    def generations(self, name: str) -> list[int]:
+        with self._views_reader.connect() as conn:
+            return [c.generation for c in self._generations(conn, name)]
+
+    def live_tables(self, name: str) -> dict[str, Table]:
+        with self._views_reader.connect() as conn:
+            live = next(c for c in self._generations(conn, name) if c.live)
+        return self._tables_of(self.projections[name], live.generation)
+
+    # --- inside a batch's transaction --------------------------------------------------------
+
+    def _lock(self, conn: Connection, name: str, generation: int) -> Checkpoint | None:
+        query = select(checkpoints).where(
+            checkpoints.c.name == name, checkpoints.c.generation == generation
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        return Checkpoint.from_row(row) if row else None
+
+    def _advance(
+        self, conn: Connection, checkpoint: Checkpoint, position: int, *, at_head: bool
+    ) -> None:
+        now = self._clock()
+        self._set(
+            conn,
+            checkpoint,
+            position=position,
+            attempts=0,
+            error=None,
+            failed_position=None,
+            retry_at=None,
+            updated_at=now,
+        )
+        if at_head and not checkpoint.live:
+            self._promote(conn, checkpoint)
+
+    def _promote(self, conn: Connection, rebuilt: Checkpoint) -> None:
+        """The rebuilt generation has caught up: it goes live, and the old one is dropped."""
+        projection = self.projections[rebuilt.name]
+        for old in self._generations(conn, rebuilt.name):
+            if old.generation != rebuilt.generation:
+                conn.execute(
+                    delete(checkpoints).where(
+                        checkpoints.c.name == old.name, checkpoints.c.generation == old.generation
+                    )
+                )
+                for table in self._tables_of(projection, old.generation).values():
+                    table.drop(conn, checkfirst=True)
+        self._set(conn, rebuilt, live=True, state=State.RUNNING.value, version=projection.version)
+        log.info("projection %s generation %d is live", rebuilt.name, rebuilt.generation)
+
+    def _record_failure(
+        self,
+        conn: Connection,
+        checkpoint: Checkpoint,
+        position: int,
+        failed_at: int,
+        error: Exception,
+    ) -> None:
+        attempts = checkpoint.attempts + 1
+        stopped = attempts >= self._max_attempts
+        log.warning(
+            "projection %s failed at %d (attempt %d): %r",
+            checkpoint.name,
+            failed_at,
+            attempts,
+            error,
+        )
+        self._set(
+            conn,
+            checkpoint,
+            position=position,
+            attempts=attempts,
+            state=State.FAILED.value if stopped else checkpoint.state.value,
+            error=f"at position {failed_at}: {type(error).__name__}: {error}",
+            failed_position=failed_at,
+            retry_at=None if stopped else self._clock() + self._backoff * 2 ** (attempts - 1),
+            updated_at=self._clock(),
+        )
+
+    @staticmethod
+    def _set(conn: Connection, checkpoint: Checkpoint, **values: Any) -> None:
+        conn.execute(
+            update(checkpoints)
+            .where(
+                checkpoints.c.name == checkpoint.name,
+                checkpoints.c.generation == checkpoint.generation,
+            )
+            .values(**values)
+        )
+
+    def _generations(self, conn: Connection, name: str) -> list[Checkpoint]:
+        query = (
+            select(checkpoints).where(checkpoints.c.name == name).order_by(checkpoints.c.generation)
+        )
+        return [Checkpoint.from_row(row) for row in conn.execute(query)]
+
+    def _create_generation(
+        self, conn: Connection, projection: Projection, generation: int, *, live: bool
+    ) -> None:
+        tables = self._tables_of(projection, generation)
+        for table in tables.values():
+            table.create(conn, checkfirst=True)
+        if conn.dialect.name == "sqlite":
+            for statement in projection.ddl(tables):
+                conn.exec_driver_sql(statement)
+        conn.execute(
+            insert(checkpoints).values(
+                name=projection.name,
+                generation=generation,
+                version=projection.version,
+                live=live,
+                state=(State.RUNNING if live else State.REBUILDING).value,
+                position=0,
+                attempts=0,
+                updated_at=self._clock(),
+            )
+        )
+
+    def _tables_of(self, projection: Projection, generation: int) -> dict[str, Table]:
+        """The physical tables of one generation, by logical name."""
+        key = (projection.name, generation)
+        if key not in self._tables:
+            self._tables[key] = {
+                t.name: _copy(t, self._table_metadata, generation) for t in projection.tables
+            }
+        return self._tables[key]
+
+
+def _copy(table: Table, metadata: MetaData, generation: int) -> Table:
+    suffix = f"_g{generation}"
+    if (existing := metadata.tables.get(table.name + suffix)) is not None:
+        return existing
+    copy = table.to_metadata(metadata, name=table.name + suffix)
+    for index in copy.indexes:
+        index.name = f"{index.name}{suffix}"
+    return copy
+
+
+class _Batch:
+    """Projects a batch of log events into row changes, reading rows once, writing them once."""
+
+    def __init__(
+        self, conn: Connection, projection: Projection, tables: Mapping[str, Table]
+    ) -> None:
+        self._conn = conn
+        self._projection = projection
+        self._tables = tables
+        self._rows = Rows()
+        self._dirty: dict[RowKey, Change] = {}
+        self.position = 0
+        self.consumed = 0
+        self.failure: tuple[int, Exception] | None = None
+
+    def apply(self, batch: Sequence[RecordedEvent]) -> None:
+        relevant = [e for e in batch if e.type in self._projection.handled_types]
+        self._fetch(self._needs(relevant))
+        for recorded in batch:
+            if recorded.type in self._projection.handled_types:
+                try:
+                    changes = self._project(recorded)
+                except Exception as error:  # a poisoned event stops this projection only
+                    self.failure = (recorded.position, error)
+                    return
+                for change in changes:
+                    self._dirty[self._rows.apply(change, self._key_of)] = change
+            self.position = recorded.position
+            self.consumed += 1
+
+    def write(self) -> None:
+        """Upsert every changed row and delete every removed one, a statement per table."""
+        puts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        deletes: dict[str, list[Any]] = defaultdict(list)
+        for (table, key), change in self._dirty.items():
+            if isinstance(change, Put):
+                puts[table].append(self._rows.current((table, key)) or {})
+            else:
+                deletes[table].append(key)
+        for table, rows in puts.items():
+            self._conn.execute(_upsert(self._conn, self._tables[table]), rows)
+        for table, keys in deletes.items():
+            physical = self._tables[table]
+            self._conn.execute(delete(physical).where(_primary_key(physical).in_(keys)))
+
+    def _needs(self, relevant: Iterable[RecordedEvent]) -> list[RowKey]:
+        keys: list[RowKey] = []
+        for recorded in relevant:
+            try:
+                keys.extend(self._projection.needs(recorded.decode(), recorded))
+            except Exception:  # the event fails again, and is reported, when it is projected
+                break
+        return keys
+
+    def _project(self, recorded: RecordedEvent) -> list[Change]:
+        event = recorded.decode()
+        while True:
+            try:
+                return self._projection.project(event, recorded, self._rows)
+            except MissingRow as missing:  # a row found only through another row
+                self._fetch([missing.key])
+
+    def _fetch(self, keys: Iterable[RowKey]) -> None:
+        wanted: dict[str, set[Any]] = defaultdict(set)
+        for table, key in keys:
+            if not self._rows.has((table, key)):
+                wanted[table].add(key)
+        for table, table_keys in wanted.items():
+            physical = self._tables[table]
+            column = _primary_key(physical)
+            for chunk in _chunks(sorted(table_keys), 500):
+                found = {
+                    row._mapping[column.name]: dict(row._mapping)
+                    for row in self._conn.execute(select(physical).where(column.in_(chunk)))
+                }
+                for key in chunk:
+                    self._rows.load((table, key), found.get(key))
+
+    def _key_of(self, table: str, row: Mapping[str, Any]) -> Any:
+        return row[_primary_key(self._tables[table]).name]
+
+
+def _primary_key(table: Table) -> Any:
+    return next(iter(table.primary_key.columns))
+
+
+def _upsert(conn: Connection, table: Table) -> Any:
+    statement = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    key = _primary_key(table)
+    return statement.on_conflict_do_update(
+        index_elements=[key],
+        set_={c.name: statement.excluded[c.name] for c in table.columns if c is not key},
+    )
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,84 @@
+"""ORDER_SEARCH: orders found by words (customer name and e-mail, product names, address).
+
+On SQLite the words live in an FTS5 index kept in step with the rows by triggers, so an
+upsert of a row is all the projector does.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Index, Table
+from sqlmodel import Field
+
+from domain.events import Event
+from domain.log import RecordedEvent
+from projections.orders import (
+    ORDER_EVENTS,
+    CustomerColumns,
+    OrderColumns,
+    order_needs,
+    project_order,
+)
+from projections.projection import Change, Projection, Put, RowKey, Rows
+
+ORDERS, CUSTOMERS = "order_search", "order_search_customers"
+
+
+class OrderSearchRow(OrderColumns, table=True):
+    __tablename__ = "order_search"
+    __table_args__ = (
+        Index("ix_order_search_newest", "created_at", "order_id"),
+        Index("ix_order_search_status", "status", "created_at", "order_id"),
+    )
+    words: str = Field(default="")
+
+
+class OrderSearchCustomer(CustomerColumns, table=True):
+    __tablename__ = "order_search_customers"
+
+
+def words_of(row: dict[str, Any]) -> str:
+    names = " ".join(item["product_name"] for item in row["items"])
+    return f"{row['customer_name']} {row['customer_email']} {names} {row['shipping_address']}"
+
+
+def project(event: Event, meta: RecordedEvent, rows: Rows) -> list[Change]:
+    return [
+        Put(c.table, c.row | {"words": words_of(c.row)})
+        if isinstance(c, Put) and c.table == ORDERS
+        else c
+        for c in project_order(ORDERS, CUSTOMERS, event, meta, rows)
+    ]
+
+
+def needs(event: Event, meta: RecordedEvent) -> list[RowKey]:
+    return order_needs(ORDERS, CUSTOMERS, event, meta)
+
+
+def fts_ddl(tables: Mapping[str, Table]) -> list[str]:
+    """An external-content FTS5 index over `words`, and the triggers that keep it current."""
+    rows = tables[ORDERS].name
+    fts = f"{rows}_fts"
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(words, content='{rows}', "
+        "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER IF NOT EXISTS {rows}_ai AFTER INSERT ON {rows} BEGIN "
+        f"INSERT INTO {fts}(rowid, words) VALUES (new.rowid, new.words); END",
+        f"CREATE TRIGGER IF NOT EXISTS {rows}_ad AFTER DELETE ON {rows} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, words) VALUES ('delete', old.rowid, old.words); END",
+        f"CREATE TRIGGER IF NOT EXISTS {rows}_au AFTER UPDATE ON {rows} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, words) VALUES ('delete', old.rowid, old.words); "
+        f"INSERT INTO {fts}(rowid, words) VALUES (new.rowid, new.words); END",
+    ]
+
+
+PROJECTION = Projection(
+    name="order_search",
+    version=1,
+    view="ORDER_SEARCH",
+    tables=(OrderSearchRow.__table__, OrderSearchCustomer.__table__),
+    handles=ORDER_EVENTS,
+    project=project,
+    needs=needs,
+    ddl=fts_ddl,
+)

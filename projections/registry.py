@@ -1,0 +1,20 @@
+"""Every projection the service runs."""
+
+from projections import (
+    customer_orders,
+    customer_summary,
+    order_details,
+    order_search,
+    product_catalog,
+    sales_report,
+)
+from projections.projection import Projection
+
+PROJECTIONS: tuple[Projection, ...] = (
+    order_details.PROJECTION,
+    customer_orders.PROJECTION,
+    order_search.PROJECTION,
+    product_catalog.PROJECTION,
+    customer_summary.PROJECTION,
+    sales_report.PROJECTION,
+)

@@ -1,0 +1,101 @@
+"""SALES_REPORT: per UTC day, orders placed, items sold and revenue; per product, units and
+revenue. An order cancelled later leaves the figures of the day it was placed."""
+
+from typing import Any
+
+from sqlalchemy import Index
+from sqlmodel import JSON, Field, SQLModel
+
+from domain.events import Event, OrderCancelled, OrderCreated
+from domain.log import RecordedEvent
+from projections.projection import Change, Projection, Put, Row, RowKey, Rows
+
+DAYS, PRODUCTS, ORDERS = "sales_daily", "sales_products", "sales_orders"
+
+
+class DailySales(SQLModel, table=True):
+    __tablename__ = "sales_daily"
+    day: str = Field(primary_key=True)  # ISO date, UTC
+    orders: int
+    items_sold: int
+    revenue_cents: int
+
+
+class ProductSales(SQLModel, table=True):
+    __tablename__ = "sales_products"
+    __table_args__ = (Index("ix_sales_products_revenue", "revenue_cents", "product_id"),)
+    product_id: str = Field(primary_key=True)
+    product_name: str
+    units_sold: int
+    revenue_cents: int
+
+
+class SoldOrder(SQLModel, table=True):
+    """What a cancellation must take back out, and from which day."""
+
+    __tablename__ = "sales_orders"
+    order_id: str = Field(primary_key=True)
+    day: str
+    lines: list[dict[str, Any]] = Field(sa_type=JSON)
+
+
+def needs(event: Event, meta: RecordedEvent) -> list[RowKey]:
+    if isinstance(event, OrderCreated):
+        return [(DAYS, day_of(meta)), *((PRODUCTS, line.product_id) for line in event.lines)]
+    if isinstance(event, OrderCancelled):
+        return [(ORDERS, event.order_id)]
+    return []
+
+
+def project(event: Event, meta: RecordedEvent, rows: Rows) -> list[Change]:
+    if isinstance(event, OrderCreated):
+        lines = [
+            {
+                "product_id": line.product_id,
+                "product_name": line.product_name,
+                "quantity": line.quantity,
+                "revenue_cents": line.unit_price_cents * line.quantity,
+            }
+            for line in event.lines
+        ]
+        sold = {"order_id": event.order_id, "day": day_of(meta), "lines": lines}
+        return [*_count(rows, day_of(meta), lines, sign=1), Put(ORDERS, sold)]
+    if isinstance(event, OrderCancelled) and (order := rows.get(ORDERS, event.order_id)):
+        return _count(rows, order["day"], order["lines"], sign=-1)
+    return []
+
+
+def day_of(meta: RecordedEvent) -> str:
+    return meta.recorded_at.date().isoformat()
+
+
+def _count(rows: Rows, day: str, lines: list[Row], *, sign: int) -> list[Change]:
+    """Add (sign 1) or take back (sign -1) one order's lines to its day and its products."""
+    daily = rows.get(DAYS, day) or {"day": day, "orders": 0, "items_sold": 0, "revenue_cents": 0}
+    daily["orders"] += sign
+    changes: list[Change] = []
+    for line in lines:
+        daily["items_sold"] += sign * line["quantity"]
+        daily["revenue_cents"] += sign * line["revenue_cents"]
+        product = rows.get(PRODUCTS, line["product_id"]) or {
+            "product_id": line["product_id"],
+            "units_sold": 0,
+            "revenue_cents": 0,
+        }
+        if sign > 0 or "product_name" not in product:  # the name as most recently ordered
+            product["product_name"] = line["product_name"]
+        product["units_sold"] += sign * line["quantity"]
+        product["revenue_cents"] += sign * line["revenue_cents"]
+        changes.append(Put(PRODUCTS, product))
+    return [Put(DAYS, daily), *changes]
+
+
+PROJECTION = Projection(
+    name="sales_report",
+    version=1,
+    view="SALES_REPORT",
+    tables=(DailySales.__table__, ProductSales.__table__, SoldOrder.__table__),
+    handles=frozenset({OrderCreated, OrderCancelled}),
+    project=project,
+    needs=needs,
+)
