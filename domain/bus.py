@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import random
+from collections.abc import Callable
 
 from domain.commands import Command
 from domain.errors import ConcurrencyError, Conflict, DomainError
@@ -25,8 +26,10 @@ class CommandBus:
         handlers: dict[type[Command], Handler] = HANDLERS,
         *,
         max_attempts: int = 20,
+        on_committed: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
+        self._on_committed = on_committed  # tells the projections the log has grown
         self._repository = Repository(store)
         self._handlers = handlers
         self._max_attempts = max_attempts
@@ -46,7 +49,7 @@ class CommandBus:
                     aggregate_id=changes.aggregate_id,
                     writes=changes.writes,
                 )
-                return _same_command(await self._store.append(request), fingerprint)
+                record = _same_command(await self._store.append(request), fingerprint)
             except ConcurrencyError:
                 await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
             except DomainError:
@@ -54,6 +57,10 @@ class CommandBus:
                 if (known := await self._store.find_command(command.command_id)) is not None:
                     return _same_command(known, fingerprint)
                 raise
+            else:
+                if not record.replayed:
+                    self._on_committed()
+                return record
         raise Conflict("the command kept colliding with concurrent changes; send it again")
 
 

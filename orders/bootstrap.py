@@ -1,30 +1,88 @@
-"""The composition root: builds every part from one Settings object and wires them."""
+"""The composition root: builds every part from one Settings object and wires them.
+
+Two ways to run, one code path: with no REDIS_URL the API process also runs the
+projection workers (threads, in-process broker); with REDIS_URL, `orders worker`
+processes run them and the API only sends wake-ups.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import dramatiq
 from starlette.applications import Starlette
 
 from domain.bus import CommandBus
 from domain.eventstore import EventStore
-from orders.database import create_engine
+from domain.logreader import LogReader
+from orders.database import create_engine, create_sync_engine
 from orders.settings import Settings
+from projections.engine import ProjectionEngine
+from projections.generations import Generations
+from projections.queries import ReadModel
+from projections.registry import PROJECTIONS
 from schema.app import build_app
 from schema.context import Context
+from workers.actors import declare_catch_up
+from workers.broker import create_broker, start_worker
+from workers.wakeups import WakeUps
 
 
-@dataclass(frozen=True)
+def build_projection_engine(settings: Settings) -> ProjectionEngine:
+    return ProjectionEngine(
+        create_sync_engine(settings.views_url, writes=True),
+        create_sync_engine(settings.views_url, writes=False),
+        LogReader(create_sync_engine(settings.database_url, writes=False)),
+        PROJECTIONS,
+    )
+
+
+@dataclass
+class Workers:
+    """The broker, the wake-ups sent through it, and (where this process runs them) workers."""
+
+    broker: dramatiq.Broker
+    wakeups: WakeUps
+    worker: dramatiq.Worker | None
+
+    @classmethod
+    def start(
+        cls, settings: Settings, projections: ProjectionEngine, *, run_here: bool, threads: int = 2
+    ) -> Workers:
+        broker = create_broker(settings.redis_url)
+        actor = declare_catch_up(broker, projections.catch_up)
+        wakeups = WakeUps(actor, projections.projections, sweep_every=settings.sweep_every)
+        worker = start_worker(broker, threads) if run_here else None
+        wakeups.start()
+        return cls(broker, wakeups, worker)
+
+    def stop(self) -> None:
+        self.wakeups.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        self.broker.close()
+
+
+@dataclass
 class Services:
     store: EventStore
     bus: CommandBus
-    engines: tuple[AsyncEngine, ...]
+    read: ReadModel
+    projections: ProjectionEngine
+    workers: Workers
+    engines: tuple[Any, ...]
+
+    def context(self) -> Context:
+        return Context(bus=self.bus, store=self.store, read=self.read, projections=self.projections)
 
     async def close(self) -> None:
+        await asyncio.to_thread(self.workers.stop)
         await self.store.close()
         for engine in self.engines:
             await engine.dispose()
@@ -33,9 +91,20 @@ class Services:
 async def start_services(settings: Settings) -> Services:
     writer = create_engine(settings.database_url, writes=True)
     reader = create_engine(settings.database_url, writes=False)
+    views = create_engine(settings.views_url, writes=False)
     store = EventStore(writer, reader)
     await store.create_schema()
-    return Services(store=store, bus=CommandBus(store), engines=(writer, reader))
+    projections = build_projection_engine(settings)
+    await asyncio.to_thread(projections.prepare)
+    workers = Workers.start(settings, projections, run_here=settings.redis_url is None)
+    return Services(
+        store=store,
+        bus=CommandBus(store, on_committed=workers.wakeups.notify),
+        read=ReadModel(views, Generations()),
+        projections=projections,
+        workers=workers,
+        engines=(writer, reader, views),
+    )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -46,8 +115,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services = await start_services(settings)
         try:
-            yield {"context": Context(bus=services.bus, store=services.store)}
+            yield {"context": services.context()}
         finally:
             await services.close()
 
     return build_app(lifespan)
+
+
+def run_worker(settings: Settings, threads: int) -> None:
+    """`orders worker`: run projections for the API processes until SIGINT or SIGTERM."""
+    if settings.redis_url is None:
+        raise SystemExit("orders worker needs REDIS_URL: without it the API runs its own workers")
+    projections = build_projection_engine(settings)
+    projections.prepare()
+    workers = Workers.start(settings, projections, run_here=True, threads=threads)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    workers.stop()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Sequence
 
 import uvicorn
+
+from orders import operators
+from orders.settings import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -14,9 +18,31 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="run the GraphQL server (GraphiQL at /graphql)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    worker = commands.add_parser(
+        "worker", help="run projection workers (distributed mode, REDIS_URL)"
+    )
+    worker.add_argument("--threads", type=int, default=2)
+    projections = commands.add_parser("projections", help="inspect and operate the projections")
+    actions = projections.add_subparsers(dest="action", required=True)
+    actions.add_parser("status", help="name, position, head, lag, state and last error of each")
+    for action, text in [
+        ("retry", "resume a FAILED projection, trying its failing event again"),
+        ("skip", "step a FAILED projection past its failing event (recorded)"),
+        ("rebuild", "rebuild a view from position 0 beside the live one, then switch"),
+    ]:
+        actions.add_parser(action, help=text).add_argument("name")
     args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
     if args.command == "serve":
         uvicorn.run("orders.bootstrap:create_app", factory=True, host=args.host, port=args.port)
+    elif args.command == "worker":
+        from orders.bootstrap import run_worker
+
+        run_worker(settings, threads=args.threads)
+    else:
+        raise SystemExit(operators.run(settings, args.action, getattr(args, "name", None)))
 
 
 if __name__ == "__main__":

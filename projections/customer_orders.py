@@ -11,7 +11,7 @@ from projections.orders import (
     order_needs,
     project_order,
 )
-from projections.projection import Projection
+from projections.projection import Projection, table_of
 
 
 class CustomerOrder(OrderColumns, table=True):
@@ -30,7 +30,7 @@ PROJECTION = Projection(
     name="customer_orders",
     version=1,
     view="CUSTOMER_ORDERS",
-    tables=(CustomerOrder.__table__, CustomerOrdersCustomer.__table__),
+    tables=(table_of(CustomerOrder), table_of(CustomerOrdersCustomer)),
     handles=ORDER_EVENTS,
     project=partial(project_order, "customer_orders", "customer_orders_customers"),
     needs=partial(order_needs, "customer_orders", "customer_orders_customers"),

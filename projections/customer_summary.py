@@ -5,7 +5,7 @@ from sqlmodel import Field, SQLModel
 
 from domain.events import CustomerRegistered, Event, OrderCancelled, OrderCreated
 from domain.log import RecordedEvent
-from projections.projection import Change, Projection, Put, RowKey, Rows
+from projections.projection import Change, Projection, Put, RowKey, Rows, table_of
 
 CUSTOMERS, ORDERS = "customer_summary", "customer_summary_orders"
 
@@ -57,7 +57,7 @@ PROJECTION = Projection(
     name="customer_summary",
     version=1,
     view="CUSTOMER_SUMMARY",
-    tables=(CustomerSummary.__table__, CustomerSummaryOrder.__table__),
+    tables=(table_of(CustomerSummary), table_of(CustomerSummaryOrder)),
     handles=frozenset({CustomerRegistered, OrderCreated, OrderCancelled}),
     project=project,
     needs=needs,

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.log import RecordedEvent
 from domain.logreader import LogReader
 from projections.checkpoints import Checkpoint, State, checkpoints, skipped_events
 from projections.checkpoints import metadata as checkpoint_metadata
+from projections.generations import Generations
 from projections.projection import Change, MissingRow, Projection, Put, RowKey, Rows
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,7 @@ class ProjectionEngine:
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._clock = clock
-        self._tables: dict[tuple[str, int], dict[str, Table]] = {}
-        self._table_metadata = MetaData()
+        self._generations_tables = Generations()
         self._running = {name: threading.Lock() for name in self.projections}
         self._wanted: set[str] = set()
 
@@ -208,6 +208,15 @@ class ProjectionEngine:
             if any(c.live for c in by_name[name])
         ]
 
+    def checkpoint(self, name: str, generation: int) -> Checkpoint | None:
+        with self._views_reader.connect() as conn:
+            return next(
+                (c for c in self._generations(conn, name) if c.generation == generation), None
+            )
+
+    def head(self) -> int:
+        return self._log.head()
+
     def generations(self, name: str) -> list[int]:
         with self._views_reader.connect() as conn:
             return [c.generation for c in self._generations(conn, name)]
@@ -329,23 +338,7 @@ class ProjectionEngine:
         )
 
     def _tables_of(self, projection: Projection, generation: int) -> dict[str, Table]:
-        """The physical tables of one generation, by logical name."""
-        key = (projection.name, generation)
-        if key not in self._tables:
-            self._tables[key] = {
-                t.name: _copy(t, self._table_metadata, generation) for t in projection.tables
-            }
-        return self._tables[key]
-
-
-def _copy(table: Table, metadata: MetaData, generation: int) -> Table:
-    suffix = f"_g{generation}"
-    if (existing := metadata.tables.get(table.name + suffix)) is not None:
-        return existing
-    copy = table.to_metadata(metadata, name=table.name + suffix)
-    for index in copy.indexes:
-        index.name = f"{index.name}{suffix}"
-    return copy
+        return self._generations_tables.tables(projection, generation)
 
 
 class _Batch:

@@ -9,7 +9,7 @@ from projections.orders import (
     order_needs,
     project_order,
 )
-from projections.projection import Projection
+from projections.projection import Projection, table_of
 
 
 class OrderDetails(OrderColumns, table=True):
@@ -24,7 +24,7 @@ PROJECTION = Projection(
     name="order_details",
     version=1,
     view="ORDER_DETAILS",
-    tables=(OrderDetails.__table__, OrderDetailsCustomer.__table__),
+    tables=(table_of(OrderDetails), table_of(OrderDetailsCustomer)),
     handles=ORDER_EVENTS,
     project=partial(project_order, "order_details", "order_details_customers"),
     needs=partial(order_needs, "order_details", "order_details_customers"),

@@ -19,7 +19,7 @@ from projections.orders import (
     order_needs,
     project_order,
 )
-from projections.projection import Change, Projection, Put, RowKey, Rows
+from projections.projection import Change, Projection, Put, RowKey, Rows, table_of
 
 ORDERS, CUSTOMERS = "order_search", "order_search_customers"
 
@@ -76,7 +76,7 @@ PROJECTION = Projection(
     name="order_search",
     version=1,
     view="ORDER_SEARCH",
-    tables=(OrderSearchRow.__table__, OrderSearchCustomer.__table__),
+    tables=(table_of(OrderSearchRow), table_of(OrderSearchCustomer)),
     handles=ORDER_EVENTS,
     project=project,
     needs=needs,

@@ -13,7 +13,7 @@ from domain.events import (
     StockShipped,
 )
 from domain.log import RecordedEvent
-from projections.projection import Change, Projection, Put, RowKey, Rows
+from projections.projection import Change, Projection, Put, RowKey, Rows, table_of
 
 PRODUCTS = "product_catalog"
 
@@ -86,7 +86,7 @@ PROJECTION = Projection(
     name="product_catalog",
     version=1,
     view="PRODUCT_CATALOG",
-    tables=(CatalogProduct.__table__,),
+    tables=(table_of(CatalogProduct),),
     handles=frozenset(
         {
             ProductAdded,

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Table
+from sqlmodel import SQLModel
 
 from domain.events import Event
 from domain.log import RecordedEvent
@@ -80,6 +81,12 @@ class Rows:
 
 def no_rows(_event: Event, _meta: RecordedEvent) -> Iterable[RowKey]:
     return ()
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The table behind a SQLModel table class."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 @dataclass(frozen=True)

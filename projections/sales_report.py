@@ -1,6 +1,7 @@
 """SALES_REPORT: per UTC day, orders placed, items sold and revenue; per product, units and
 revenue. An order cancelled later leaves the figures of the day it was placed."""
 
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Index
@@ -8,7 +9,7 @@ from sqlmodel import JSON, Field, SQLModel
 
 from domain.events import Event, OrderCancelled, OrderCreated
 from domain.log import RecordedEvent
-from projections.projection import Change, Projection, Put, Row, RowKey, Rows
+from projections.projection import Change, Projection, Put, Row, RowKey, Rows, table_of
 
 DAYS, PRODUCTS, ORDERS = "sales_daily", "sales_products", "sales_orders"
 
@@ -66,7 +67,7 @@ def project(event: Event, meta: RecordedEvent, rows: Rows) -> list[Change]:
 
 
 def day_of(meta: RecordedEvent) -> str:
-    return meta.recorded_at.date().isoformat()
+    return meta.recorded_at.astimezone(UTC).date().isoformat()
 
 
 def _count(rows: Rows, day: str, lines: list[Row], *, sign: int) -> list[Change]:
@@ -94,7 +95,7 @@ PROJECTION = Projection(
     name="sales_report",
     version=1,
     view="SALES_REPORT",
-    tables=(DailySales.__table__, ProductSales.__table__, SoldOrder.__table__),
+    tables=(table_of(DailySales), table_of(ProductSales), table_of(SoldOrder)),
     handles=frozenset({OrderCreated, OrderCancelled}),
     project=project,
     needs=needs,

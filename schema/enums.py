@@ -10,7 +10,7 @@ from domain.commands import OrderStatus
 
 strawberry.enum(OrderStatus)  # the domain's own enum, served as it is
 
-__all__ = ["ErrorCode", "OrderStatus", "View"]
+__all__ = ["ErrorCode", "OrderStatus", "ProjectionState", "View"]
 
 
 @strawberry.enum(description="The client-facing views; each is one projection over the event log.")
@@ -30,3 +30,12 @@ class ErrorCode(enum.Enum):
     CONFLICT = "CONFLICT"
     RULE_VIOLATED = "RULE_VIOLATED"
     UNAUTHORIZED = "UNAUTHORIZED"
+
+
+@strawberry.enum
+class ProjectionState(enum.Enum):
+    RUNNING = "RUNNING"
+    CATCHING_UP = "CATCHING_UP"
+    FAILED = "FAILED"
+    PAUSED = "PAUSED"
+    REBUILDING = "REBUILDING"

@@ -1,9 +1,15 @@
-"""Queries. orderHistory is the audit trail: it reads the order's stream in the log."""
+"""Queries read views only (orderHistory, the audit trail, reads the order's stream).
+
+`atLeast` and `timeoutMs` are part of the contract; waiting for a view to reach a
+position comes with the consistency work. Until then they are accepted and not used.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -12,7 +18,21 @@ from domain.log import RecordedEvent
 from domain.streams import ORDERS
 from domain.validation import canonical_id
 from schema.context import Context
+from schema.enums import OrderStatus
 from schema.scalars import Position
+from schema.views import (
+    Customer,
+    DailySales,
+    Order,
+    OrderConnection,
+    Product,
+    ProductConnection,
+    ProductSales,
+    Projection,
+)
+
+MAX_PAGE = 100
+MAX_REPORT_DAYS = 366
 
 
 @strawberry.type
@@ -38,11 +58,142 @@ class DomainEvent:
         )
 
 
+def page_size(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE:
+        raise ValueError(f"first must be between 1 and {MAX_PAGE}")
+    return first
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(description="One order, from ORDER_DETAILS.")
+    async def order(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        at_least: Position | None = None,
+        timeout_ms: int | None = None,
+    ) -> Order | None:
+        read = await info.context.read.order(canonical_id(id))
+        return Order.from_row(read.value) if read.value else None
+
+    @strawberry.field(description="A customer's orders, newest first, from CUSTOMER_ORDERS.")
+    async def customer_orders(
+        self,
+        info: Info[Context, None],
+        customer_id: strawberry.ID,
+        first: int = 20,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+        at_least: Position | None = None,
+        timeout_ms: int | None = None,
+    ) -> OrderConnection:
+        read = await info.context.read.customer_orders(
+            canonical_id(customer_id), page_size(first), after, status.value if status else None
+        )
+        return OrderConnection.from_page(read.value)
+
+    @strawberry.field(description="Orders by words and filters, newest first, from ORDER_SEARCH.")
+    async def search_orders(
+        self,
+        info: Info[Context, None],
+        text: str | None = None,
+        status: OrderStatus | None = None,
+        min_total_cents: int | None = None,
+        max_total_cents: int | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        first: int = 20,
+        after: str | None = None,
+        at_least: Position | None = None,
+        timeout_ms: int | None = None,
+    ) -> OrderConnection:
+        read = await info.context.read.search_orders(
+            text_query=text,
+            status=status.value if status else None,
+            min_total=min_total_cents,
+            max_total=max_total_cents,
+            created_from=created_from,
+            created_to=created_to,
+            first=page_size(first),
+            after=after,
+        )
+        return OrderConnection.from_page(read.value)
+
+    @strawberry.field(description="One product, from PRODUCT_CATALOG.")
+    async def product(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        at_least: Position | None = None,
+        timeout_ms: int | None = None,
+    ) -> Product | None:
+        read = await info.context.read.product(canonical_id(id))
+        return Product.from_row(read.value) if read.value else None
+
+    @strawberry.field(
+        description="Products by name, from PRODUCT_CATALOG; `text` matches name or SKU."
+    )
+    async def products(
+        self,
+        info: Info[Context, None],
+        text: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+        at_least: Position | None = None,
+        timeout_ms: int | None = None,
+    ) -> ProductConnection:
+        read = await info.context.read.products(text, page_size(first), after)
+        return ProductConnection.from_page(read.value)
+
+    @strawberry.field(
+        description="One customer with order count and lifetime value, from CUSTOMER_SUMMARY."
+    )
+    async def customer(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        at_least: Position | None = None,
+        timeout_ms: int | None = None,
+    ) -> Customer | None:
+        read = await info.context.read.customer(canonical_id(id))
+        return Customer.from_row(read.value) if read.value else None
+
+    @strawberry.field(
+        description="Sales per UTC day from `from` to `to`, both included, from SALES_REPORT."
+    )
+    async def sales_report(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        at_least: Position | None = None,
+        timeout_ms: int | None = None,
+    ) -> list[DailySales]:
+        if not 0 <= (to - from_).days < MAX_REPORT_DAYS:
+            raise ValueError(f"`to` must be on or after `from`, at most {MAX_REPORT_DAYS} days on")
+        read = await info.context.read.sales_report(from_, to)
+        return [DailySales.from_row(row) for row in read.value]
+
+    @strawberry.field(description="The best-selling products by revenue, from SALES_REPORT.")
+    async def top_products(
+        self,
+        info: Info[Context, None],
+        limit: int = 10,
+        at_least: Position | None = None,
+        timeout_ms: int | None = None,
+    ) -> list[ProductSales]:
+        read = await info.context.read.top_products(page_size(limit))
+        return [ProductSales.from_row(row) for row in read.value]
+
     @strawberry.field(description="The order's events, oldest first; empty for an unknown order.")
     async def order_history(
         self, info: Info[Context, None], order_id: strawberry.ID
     ) -> list[DomainEvent]:
         stream = ORDERS.stream_id(canonical_id(order_id))
         return [DomainEvent.from_recorded(e) for e in await info.context.store.read_stream(stream)]
+
+    @strawberry.field(description="Every projection's position, lag and health.")
+    async def projections(self, info: Info[Context, None]) -> list[Projection]:
+        statuses = await asyncio.to_thread(info.context.projections.statuses)
+        return [Projection.from_status(status) for status in statuses]

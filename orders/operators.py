@@ -1,0 +1,78 @@
+"""`orders projections ...`: what an operator sees and does, on the terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from orders.settings import Settings
+from projections.engine import ProjectionEngine, Status
+
+
+def run(settings: Settings, action: str, name: str | None) -> int:
+    from orders.bootstrap import build_projection_engine
+
+    engine = build_projection_engine(settings)
+    engine.prepare()
+    if name is not None and name not in engine.projections:
+        print(
+            f"no projection named {name!r}; there are: {', '.join(engine.projections)}",
+            file=sys.stderr,
+        )
+        return 2
+    if action == "status":
+        print(status_table(engine.statuses()))
+    elif action == "retry" and name:
+        engine.retry(name)
+        print(f"{name}: resumed; the workers pick it up at their next sweep")
+    elif action == "skip" and name:
+        skipped = engine.skip(name)
+        print(
+            f"{name}: skipped the event at position {skipped}"
+            if skipped
+            else f"{name} has not failed"
+        )
+    elif action == "rebuild" and name:
+        rebuild(engine, name)
+    return 0
+
+
+def status_table(statuses: list[Status]) -> str:
+    header = ("name", "position", "head", "lag", "state", "last error")
+    rows = [
+        (
+            s.projection.name,
+            str(s.live.position),
+            str(s.head),
+            str(s.lag),
+            s.state,
+            s.live.error or "",
+        )
+        for s in statuses
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    )
+
+
+def rebuild(engine: ProjectionEngine, name: str) -> None:
+    """Fill a new generation from position 0 while the live one serves, showing progress."""
+    generation = engine.rebuild(name)
+    started, total = time.monotonic(), max(engine.head(), 1)
+    while (checkpoint := engine.checkpoint(name, generation)) is not None and not checkpoint.live:
+        if checkpoint.state.value == "FAILED":
+            print(f"\n{name}: the rebuild stopped: {checkpoint.error}", file=sys.stderr)
+            return
+        engine.run_batch(name, generation)
+        done = engine.checkpoint(name, generation)
+        position = done.position if done else total
+        rate = position / max(time.monotonic() - started, 1e-6)
+        eta = (total - position) / rate if rate else 0
+        print(
+            f"\r{name}: {position:,}/{total:,} events, {rate:,.0f}/s, ETA {eta:,.0f} s ",
+            end="",
+            flush=True,
+        )
+    print(f"\n{name}: generation {generation} is live")

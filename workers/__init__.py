@@ -1,0 +1,1 @@
+"""Dramatiq: the broker, the actors that run projections, and the sweep."""

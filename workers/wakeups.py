@@ -1,0 +1,56 @@
+"""Wake-ups after commits, and the periodic sweep that makes a lost one harmless."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+import dramatiq
+
+log = logging.getLogger(__name__)
+
+
+class WakeUps:
+    """Tells the workers, from one background thread, that the log has grown.
+
+    `notify()` only raises a flag, so a commit never waits on the broker, and the commits
+    that land while one round of messages is going out share the next round. The same
+    thread sends a round every `sweep_every` seconds regardless: a message lost to a broker
+    outage or a killed worker costs that much latency, never data.
+    """
+
+    def __init__(
+        self, actor: dramatiq.Actor[[str], None], names: Iterable[str], *, sweep_every: float
+    ) -> None:
+        self._actor = actor
+        self._names = tuple(names)
+        self._sweep_every = sweep_every
+        self._due = threading.Event()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="wake-ups", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._due.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._due.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stopped:
+            self._due.wait(self._sweep_every)
+            self._due.clear()
+            if not self._stopped:
+                self._send()
+
+    def _send(self) -> None:
+        for name in self._names:
+            try:
+                self._actor.send(name)
+            except Exception:  # the broker is away: the next sweep tries again
+                log.warning("wake-up for %s not sent", name, exc_info=True)
