@@ -11,6 +11,7 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///./data/orders.db"
     read_database_url: str | None = None  # the views' database; by default the log's
     redis_url: str | None = None  # set: Redis brokers the workers, run by `orders worker`
+    redis_namespace: str = "orders"  # prefix of every Redis key this deployment uses
     sweep_every: float = 2.0  # seconds between catch-up sweeps of every projection
 
     @property
@@ -24,5 +25,6 @@ class Settings:
             database_url=env.get("DATABASE_URL") or cls.database_url,
             read_database_url=env.get("READ_DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
+            redis_namespace=env.get("REDIS_NAMESPACE") or cls.redis_namespace,
             sweep_every=float(env.get("SWEEP_EVERY_SECONDS") or cls.sweep_every),
         )

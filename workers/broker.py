@@ -7,10 +7,10 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 
-def create_broker(redis_url: str | None) -> dramatiq.Broker:
+def create_broker(redis_url: str | None, namespace: str) -> dramatiq.Broker:
     if redis_url is None:
         return StubBroker()
-    return RedisBroker(url=redis_url, namespace="orders")  # type: ignore[no-untyped-call]
+    return RedisBroker(url=redis_url, namespace=namespace)  # type: ignore[no-untyped-call]
 
 
 def start_worker(broker: dramatiq.Broker, threads: int = 2) -> dramatiq.Worker:
@@ -18,7 +18,7 @@ def start_worker(broker: dramatiq.Broker, threads: int = 2) -> dramatiq.Worker:
     # A broker emits process_boot from Dramatiq's own CLI; without it, middleware that
     # hooks it (time limits among them) would silently do nothing here.
     broker.emit_after("process_boot")
-    # Wake-ups are latency-bound: an idle consumer looks again every 100 ms, not every second.
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
+    # Wake-ups are latency-bound: an idle consumer polls every 20 ms, not every second.
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=20)
     worker.start()
     return worker

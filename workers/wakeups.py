@@ -43,10 +43,9 @@ class WakeUps:
 
     def _run(self) -> None:
         while not self._stopped:
+            self._send()  # at start-up too: catch up with whatever was written meanwhile
             self._due.wait(self._sweep_every)
             self._due.clear()
-            if not self._stopped:
-                self._send()
 
     def _send(self) -> None:
         for name in self._names:
