@@ -282,8 +282,8 @@ async def _upsert_snapshots(conn: AsyncConnection, rows: list[dict[str, Any]]) -
 
 
 def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A stored time in UTC: SQLite hands back naive datetimes, PostgreSQL its session's zone."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _command_row(record: CommandRecord, recorded_at: datetime) -> dict[str, Any]:
