@@ -33,6 +33,12 @@ def run(settings: Settings, action: str, name: str | None) -> int:
             else f"{name} has not failed"
         )
     elif action == "rebuild" and name:
+        if not engine.projections[name].rebuildable:
+            print(
+                f"{name} is a reaction: rebuilding it would act on every event again",
+                file=sys.stderr,
+            )
+            return 2
         rebuild(engine, name)
     return 0
 

@@ -88,14 +88,19 @@ class ProjectionEngine:
                 generations = self._generations(conn, projection.name)
                 if not generations:
                     self._create_generation(conn, projection, 1, live=True)
-                elif max(generations, key=lambda c: c.generation).version != projection.version:
-                    self._create_generation(
-                        conn, projection, generations[-1].generation + 1, live=False
-                    )
+                elif generations[-1].version == projection.version:
+                    continue
+                elif projection.rebuildable:
+                    next_generation = generations[-1].generation + 1
+                    self._create_generation(conn, projection, next_generation, live=False)
+                else:  # a reaction carries on from where it is, under its new version
+                    self._set(conn, generations[-1], version=projection.version)
 
     def rebuild(self, name: str) -> int:
         """Start filling a new generation of `name` from position 0 beside the live one."""
         projection = self.projections[name]
+        if not projection.rebuildable:
+            raise ValueError(f"{name} is a reaction: rebuilding it would act on every event again")
         with self._views.begin() as conn:
             generations = self._generations(conn, name)
             building = [c for c in generations if not c.live]
@@ -255,10 +260,10 @@ class ProjectionEngine:
             self._promote(conn, checkpoint)
 
     def _promote(self, conn: Connection, rebuilt: Checkpoint) -> None:
-        """The rebuilt generation has caught up: it goes live, and the old one is dropped."""
+        """The rebuilt generation has caught up: it goes live, and older ones are dropped."""
         projection = self.projections[rebuilt.name]
         for old in self._generations(conn, rebuilt.name):
-            if old.generation != rebuilt.generation:
+            if old.generation < rebuilt.generation:
                 conn.execute(
                     delete(checkpoints).where(
                         checkpoints.c.name == old.name, checkpoints.c.generation == old.generation

@@ -99,6 +99,7 @@ class Projection:
     project: Callable[[Event, RecordedEvent, Rows], list[Change]]
     needs: Callable[[Event, RecordedEvent], Iterable[RowKey]] = no_rows
     ddl: Callable[[Mapping[str, Table]], list[str]] = field(default=lambda _tables: [])
+    rebuildable: bool = True  # False for reactions: replaying them would act twice
 
     @cached_property
     def handled_types(self) -> frozenset[str]:

@@ -1,6 +1,7 @@
 """Every projection the service runs."""
 
 from projections import (
+    confirmation_emails,
     customer_orders,
     customer_summary,
     order_details,
@@ -17,4 +18,5 @@ PROJECTIONS: tuple[Projection, ...] = (
     product_catalog.PROJECTION,
     customer_summary.PROJECTION,
     sales_report.PROJECTION,
+    confirmation_emails.PROJECTION,  # a reaction: the order-confirmation e-mail outbox
 )

@@ -74,7 +74,8 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], server: Server) -> Non
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(
-                f"the server exited with code {process.returncode} before it was healthy:\n{server.log()}"
+                f"the server exited with code {process.returncode} before it was healthy:\n"
+                + server.log()
             )
         try:
             if httpx.get(f"{server.base_url}/health", timeout=1.0).status_code == 200:
