@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import tempfile
 import time
@@ -16,13 +17,16 @@ from pathlib import Path
 
 from domain import product
 from domain.bus import CommandBus
-from domain.commands import AddProduct, RegisterCustomer
+from domain.commands import AddProduct, CreateOrder, OrderLineRequest, RegisterCustomer
 from domain.events import StockReserved
 from domain.eventstore import EventStore
 from domain.log import AppendRequest, NewEvent, StreamWrite
+from domain.logreader import LogReader
 from domain.repository import AggregateKind, Repository
 from domain.streams import PRODUCTS
-from orders.database import create_engine
+from orders.database import create_engine, create_sync_engine
+from projections.engine import ProjectionEngine
+from projections.registry import PROJECTIONS
 
 
 async def open_store(url: str, *, max_batch: int = 500) -> EventStore:
@@ -120,6 +124,69 @@ async def long_stream_loads(
     return with_snapshot, full_replay
 
 
+async def order_log(url: str, orders: int) -> int:
+    """A log of `orders` orders (with their customers and products); its length in events."""
+    store = await open_store(url)
+    bus = CommandBus(store)
+    customers = [str(uuid.uuid4()) for _ in range(50)]
+    products = [str(uuid.uuid4()) for _ in range(20)]
+    for n, customer_id in enumerate(customers):
+        email = f"{customer_id}@bench.example"
+        await bus.handle(
+            RegisterCustomer(command_id=f"c{n}", customer_id=customer_id, name="Bench", email=email)
+        )
+    for n, product_id in enumerate(products):
+        await bus.handle(
+            AddProduct(
+                command_id=f"p{n}",
+                product_id=product_id,
+                sku=product_id,
+                name=f"Product {n}",
+                description=None,
+                price_cents=100 + n,
+                initial_stock=1_000_000,
+            )
+        )
+
+    async def place(first: int) -> None:
+        for n in range(first, orders, 20):
+            items = (OrderLineRequest(product_id=products[n % 20], quantity=1 + n % 3),)
+            await bus.handle(
+                CreateOrder(
+                    command_id=f"o{n}",
+                    order_id=str(uuid.uuid4()),
+                    customer_id=customers[n % 50],
+                    items=items,
+                    shipping_address="1 Bench St",
+                )
+            )
+
+    await asyncio.gather(*(place(first) for first in range(20)))
+    head = await store.head_position()
+    await close_store(store)
+    return head
+
+
+def projected_events_per_second(url: str, batch_size: int) -> float:
+    """All projections from position 0 to the head: events applied per second, all views counted."""
+    database = Path(url.removeprefix("sqlite+aiosqlite:///"))
+    copy = database.with_name(f"{uuid.uuid4().hex}.db")
+    shutil.copy(database, copy)  # a fresh, unprojected copy of the same log for each run
+    copy_url = f"sqlite+aiosqlite:///{copy}"
+    engine = ProjectionEngine(
+        create_sync_engine(copy_url, writes=True),
+        create_sync_engine(copy_url, writes=False),
+        LogReader(create_sync_engine(copy_url, writes=False)),
+        PROJECTIONS,
+        batch_size=batch_size,
+    )
+    engine.prepare()
+    started = time.perf_counter()
+    engine.catch_up_all()
+    elapsed = time.perf_counter() - started
+    return engine.head() * len(PROJECTIONS) / elapsed
+
+
 def request_for(write: StreamWrite) -> AppendRequest:
     return AppendRequest(
         command_id=str(uuid.uuid4()), fingerprint="f", aggregate_id="a", writes=(write,)
@@ -160,6 +227,19 @@ async def main(runs: int, database_url: str | None) -> None:
         for callers in (1, 100):
             rate = await median(lambda n=callers: commands_per_second(url(), callers=n))
             print(f"  RegisterCustomer commands/s, {callers:3} callers:   {rate:9,.0f}")
+        log_url = url()
+        events = await order_log(log_url, 1000)
+        print(f"read side: {len(PROJECTIONS)} projections over {events:,} events (1,000 orders)")
+        batched = statistics.median(
+            [projected_events_per_second(log_url, 500) for _ in range(runs)]
+        )
+        single = statistics.median(
+            [projected_events_per_second(log_url, 1) for _ in range(min(runs, 3))]
+        )
+        print(f"  events projected/s, batches of 500:     {batched:9,.0f}")
+        print(
+            f"  events projected/s, one per transaction: {single:9,.0f} ({batched / single:.0f}x)"
+        )
         with_snapshot, full_replay = await long_stream_loads(url())
         print(f"  load a product with 100,000 events, snapshot: {with_snapshot * 1000:8.2f} ms")
         print(

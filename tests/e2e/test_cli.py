@@ -1,0 +1,56 @@
+"""The operator's command line, run as a user would, against a database with real events."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.api import accepted, add_product, create_order, register_customer
+from tests.e2e.processes import ORDERS, environment, running_server
+
+NAMES = [
+    "order_details",
+    "customer_orders",
+    "order_search",
+    "product_catalog",
+    "customer_summary",
+    "sales_report",
+    "confirmation_emails",
+]
+
+
+def orders(*arguments: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ORDERS, *arguments], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_status_rebuild_and_refusals(tmp_path: Path) -> None:
+    env = environment(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/orders.db")
+    # Given a log with a few orders, projected by a server that has since stopped
+    with running_server(tmp_path, env) as server, httpx.Client(base_url=server.base_url) as client:
+        customer = accepted(register_customer(client))["aggregateId"]
+        product = accepted(add_product(client))["aggregateId"]
+        for _ in range(5):
+            accepted(create_order(client, customer, (product, 1)))
+    # When an operator asks for the status, then every projection is listed, caught up
+    status = orders("projections", "status", env=env, cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    header, *rows = status.stdout.splitlines()
+    assert header.split()[:5] == ["name", "position", "head", "lag", "state"]
+    assert [row.split()[0] for row in rows] == NAMES
+    assert all(row.split()[3:5] == ["0", "RUNNING"] for row in rows), status.stdout
+    # When a view is rebuilt, then progress is shown and the new generation goes live
+    rebuilt = orders("projections", "rebuild", "order_details", env=env, cwd=tmp_path)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "events" in rebuilt.stdout and "order_details: generation 2 is live" in rebuilt.stdout
+    # and a reaction, or an unknown name, is refused with a reason
+    reaction = orders("projections", "rebuild", "confirmation_emails", env=env, cwd=tmp_path)
+    assert reaction.returncode == 2 and "reaction" in reaction.stderr
+    unknown = orders("projections", "retry", "nope", env=env, cwd=tmp_path)
+    assert unknown.returncode == 2 and "order_details" in unknown.stderr
+    # and skipping a projection that has not failed changes nothing
+    skip = orders("projections", "skip", "sales_report", env=env, cwd=tmp_path)
+    assert skip.returncode == 0 and "has not failed" in skip.stdout
