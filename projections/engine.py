@@ -140,9 +140,11 @@ class ProjectionEngine:
                 return 0
             batch = self._log.read_after(checkpoint.position, self._batch_size)
             if not batch:
+                if not checkpoint.live:  # a rebuild that has reached the head
+                    self._promote(conn, checkpoint)
                 return 0
             tables = self._tables_of(projection, generation)
-            outcome = _Batch(conn, projection, tables)
+            outcome = _Batch(conn, projection, tables, checkpoint.position)
             outcome.apply(batch)
             outcome.write()
             if outcome.failure is not None:
@@ -158,11 +160,10 @@ class ProjectionEngine:
     def retry(self, name: str) -> None:
         """Resume a FAILED projection: its failing event is tried again."""
         with self._views.begin() as conn:
-            conn.execute(
-                update(checkpoints)
-                .where(checkpoints.c.name == name, checkpoints.c.state == State.FAILED.value)
-                .values(state=State.RUNNING.value, attempts=0, retry_at=None)
-            )
+            for checkpoint in self._generations(conn, name):
+                if checkpoint.state is State.FAILED:
+                    state = State.RUNNING if checkpoint.live else State.REBUILDING
+                    self._set(conn, checkpoint, state=state.value, attempts=0, retry_at=None)
 
     def skip(self, name: str) -> int | None:
         """Step a FAILED projection past the event it failed on, and record that it did."""
@@ -350,14 +351,14 @@ class _Batch:
     """Projects a batch of log events into row changes, reading rows once, writing them once."""
 
     def __init__(
-        self, conn: Connection, projection: Projection, tables: Mapping[str, Table]
+        self, conn: Connection, projection: Projection, tables: Mapping[str, Table], position: int
     ) -> None:
         self._conn = conn
         self._projection = projection
         self._tables = tables
         self._rows = Rows()
         self._dirty: dict[RowKey, Change] = {}
-        self.position = 0
+        self.position = position  # the last event applied: the checkpoint to be
         self.consumed = 0
         self.failure: tuple[int, Exception] | None = None
 
