@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,15 +31,19 @@ from schema.app import build_app
 from schema.context import Context
 from workers.actors import declare_catch_up
 from workers.broker import create_broker, start_worker
+from workers.notices import RedisPublisher, ViewPositions, listen
 from workers.wakeups import WakeUps
 
 
-def build_projection_engine(settings: Settings) -> ProjectionEngine:
+def build_projection_engine(
+    settings: Settings, on_advanced: Callable[[str, int], None] = lambda _name, _position: None
+) -> ProjectionEngine:
     return ProjectionEngine(
         create_sync_engine(settings.views_url, writes=True),
         create_sync_engine(settings.views_url, writes=False),
         LogReader(create_sync_engine(settings.database_url, writes=False)),
         PROJECTIONS,
+        on_advanced=on_advanced,
     )
 
 
@@ -75,13 +79,24 @@ class Services:
     bus: CommandBus
     read: ReadModel
     projections: ProjectionEngine
+    positions: ViewPositions
     workers: Workers
+    tasks: tuple[asyncio.Task[None], ...]
     engines: tuple[Any, ...]
 
     def context(self) -> Context:
-        return Context(bus=self.bus, store=self.store, read=self.read, projections=self.projections)
+        return Context(
+            bus=self.bus,
+            store=self.store,
+            read=self.read,
+            projections=self.projections,
+            positions=self.positions,
+        )
 
     async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
         await asyncio.to_thread(self.workers.stop)
         await self.store.close()
         for engine in self.engines:
@@ -94,15 +109,24 @@ async def start_services(settings: Settings) -> Services:
     views = create_engine(settings.views_url, writes=False)
     store = EventStore(writer, reader)
     await store.create_schema()
-    projections = build_projection_engine(settings)
+    read = ReadModel(views, Generations())
+    positions = ViewPositions(read.positions)
+    tasks = [asyncio.create_task(positions.run(), name="view-positions")]
+    if settings.redis_url is not None:  # the workers are elsewhere: hear them through Redis
+        tasks.append(
+            asyncio.create_task(listen(settings.redis_url, settings.redis_namespace, positions))
+        )
+    projections = build_projection_engine(settings, on_advanced=positions.deliver_threadsafe)
     await asyncio.to_thread(projections.prepare)
     workers = Workers.start(settings, projections, run_here=settings.redis_url is None)
     return Services(
         store=store,
         bus=CommandBus(store, on_committed=workers.wakeups.notify),
-        read=ReadModel(views, Generations()),
+        read=read,
         projections=projections,
+        positions=positions,
         workers=workers,
+        tasks=tuple(tasks),
         engines=(writer, reader, views),
     )
 
@@ -115,7 +139,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services = await start_services(settings)
         try:
-            yield {"context": services.context()}
+            yield {"new_context": services.context}
         finally:
             await services.close()
 
@@ -126,7 +150,8 @@ def run_worker(settings: Settings, threads: int) -> None:
     """`orders worker`: run projections for the API processes until SIGINT or SIGTERM."""
     if settings.redis_url is None:
         raise SystemExit("orders worker needs REDIS_URL: without it the API runs its own workers")
-    projections = build_projection_engine(settings)
+    publisher = RedisPublisher(settings.redis_url, settings.redis_namespace)
+    projections = build_projection_engine(settings, on_advanced=publisher.publish)
     projections.prepare()
     workers = Workers.start(settings, projections, run_here=True, threads=threads)
     stop = threading.Event()
@@ -134,3 +159,4 @@ def run_worker(settings: Settings, threads: int) -> None:
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     workers.stop()
+    publisher.close()

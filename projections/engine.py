@@ -65,6 +65,7 @@ class ProjectionEngine:
         max_attempts: int = 5,
         backoff: timedelta = timedelta(milliseconds=200),
         clock: Clock = lambda: datetime.now(UTC),
+        on_advanced: Callable[[str, int], None] = lambda _name, _position: None,
     ) -> None:
         self._views = views  # takes the write lock at BEGIN (SQLite)
         self._views_reader = views_reader
@@ -74,6 +75,7 @@ class ProjectionEngine:
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._clock = clock
+        self._on_advanced = on_advanced  # told, after each commit, where a live view now is
         self._generations_tables = Generations()
         self._running = {name: threading.Lock() for name in self.projections}
         self._wanted: set[str] = set()
@@ -139,20 +141,20 @@ class ProjectionEngine:
             if checkpoint is None or not checkpoint.runnable(self._clock()):
                 return 0
             batch = self._log.read_after(checkpoint.position, self._batch_size)
-            if not batch:
-                if not checkpoint.live:  # a rebuild that has reached the head
-                    self._promote(conn, checkpoint)
+            if not batch and checkpoint.live:
                 return 0
             tables = self._tables_of(projection, generation)
             outcome = _Batch(conn, projection, tables, checkpoint.position)
             outcome.apply(batch)
             outcome.write()
+            at_head = len(batch) < self._batch_size
             if outcome.failure is not None:
                 self._record_failure(conn, checkpoint, outcome.position, *outcome.failure)
-            else:
-                self._advance(
-                    conn, checkpoint, outcome.position, at_head=len(batch) < self._batch_size
-                )
+            else:  # a rebuild at the head is promoted here
+                self._advance(conn, checkpoint, outcome.position, at_head=at_head)
+            promoted = not checkpoint.live and at_head and outcome.failure is None
+        if (checkpoint.live and outcome.consumed) or promoted:
+            self._on_advanced(name, outcome.position)
         return outcome.consumed
 
     # --- operators ----------------------------------------------------------------------------

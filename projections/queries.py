@@ -144,13 +144,13 @@ class ReadModel:
                     )
                 )
             if after is not None:
-                name, product_id = decode_cursor(after, 2)
+                name, product_id = decode_cursor(after, "products")
                 query = query.where(
                     tuple_(products.c.name, products.c.product_id)
                     > tuple_(literal(name), literal(product_id))
                 )
             rows = [dict(r._mapping) for r in await conn.execute(query)]
-        page = _page(rows, first, lambda row: [row["name"], row["product_id"]])
+        page = _page(rows, first, lambda row: ["products", row["name"], row["product_id"]])
         return Read(page, "PRODUCT_CATALOG", position)
 
     async def customer(self, customer_id: str) -> Read:
@@ -187,6 +187,14 @@ class ReadModel:
             rows = [dict(r._mapping) for r in await conn.execute(query)]
         return Read(rows, "SALES_REPORT", position)
 
+    async def positions(self) -> dict[str, int]:
+        """Where each projection's live generation has got to."""
+        query = select(checkpoints.c.name, checkpoints.c.position).where(
+            checkpoints.c.live.is_(True)
+        )
+        async with self._engine.connect() as conn:
+            return {name: int(position) for name, position in await conn.execute(query)}
+
     async def _live(
         self, conn: AsyncConnection, projection: Projection, table: str
     ) -> tuple[Table, int]:
@@ -212,18 +220,20 @@ async def _newest_first(
 ) -> Page:
     query = select(orders).where(and_(True, *filters))
     if after is not None:
-        created_at, order_id = decode_cursor(after, 2)
+        created, order_id = decode_cursor(after, "orders")
+        try:
+            created_at = datetime.fromisoformat(created)
+        except ValueError:
+            raise BadCursor("not a cursor of this list") from None
         key = tuple_(orders.c.created_at, orders.c.order_id)
         query = query.where(
-            key
-            < tuple_(
-                literal(datetime.fromisoformat(created_at), orders.c.created_at.type),
-                literal(order_id),
-            )
+            key < tuple_(literal(created_at, orders.c.created_at.type), literal(order_id))
         )
     query = query.order_by(orders.c.created_at.desc(), orders.c.order_id.desc()).limit(first + 1)
     rows = [dict(r._mapping) for r in await conn.execute(query)]
-    return _page(rows, first, lambda row: [row["created_at"].isoformat(), row["order_id"]])
+    return _page(
+        rows, first, lambda row: ["orders", row["created_at"].isoformat(), row["order_id"]]
+    )
 
 
 def _page(rows: list[Row], first: int, sort_key: Any) -> Page:
@@ -233,18 +243,25 @@ def _page(rows: list[Row], first: int, sort_key: Any) -> Page:
     )
 
 
-def encode_cursor(key: list[Any]) -> str:
+def encode_cursor(key: list[str]) -> str:
+    """The list's kind, then the sort key of a row: opaque to clients."""
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 
 
-def decode_cursor(cursor: str, length: int) -> list[Any]:
+def decode_cursor(cursor: str, kind: str) -> list[str]:
+    """The sort key a cursor of this kind of list carries (two values)."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError:
-        raise BadCursor("not a cursor of this list") from None
-    if not isinstance(key, list) or len(key) != length or not all(isinstance(k, str) for k in key):
+        key = None
+    if (
+        not isinstance(key, list)
+        or len(key) != 3
+        or key[0] != kind
+        or not all(isinstance(k, str) for k in key)
+    ):
         raise BadCursor("not a cursor of this list")
-    return key
+    return key[1:]
 
 
 def fts_query(words: str) -> str:

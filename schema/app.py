@@ -15,13 +15,19 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema.config import StrawberryConfig
 
+from schema.consistency import ViewPositionsExtension
 from schema.context import Context
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.scalars import SCALARS
+from schema.subscriptions import Subscription
 
 schema = strawberry.Schema(
-    query=Query, mutation=Mutation, config=StrawberryConfig(scalar_map=SCALARS)
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    config=StrawberryConfig(scalar_map=SCALARS),
+    extensions=[ViewPositionsExtension],
 )
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[dict[str, Any]]]
@@ -31,8 +37,8 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        context: Context = request.state.context
-        return context
+        new_context: Callable[[], Context] = request.state.new_context
+        return new_context()
 
 
 async def health(_request: Request) -> Response:
@@ -40,7 +46,7 @@ async def health(_request: Request) -> Response:
 
 
 def build_app(lifespan: Lifespan) -> Starlette:
-    """The whole app; `lifespan` yields the state, with the resolvers' `context`."""
+    """The whole app; `lifespan` yields the state, with `new_context` for each request."""
     graphql = GraphQLApp(schema)
     return Starlette(
         routes=[

@@ -1,13 +1,14 @@
-"""The per-request context handed to every resolver."""
+"""The context handed to every resolver, made anew for each request."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.bus import CommandBus
 from domain.eventstore import EventStore
 from projections.engine import ProjectionEngine
 from projections.queries import ReadModel
+from workers.notices import ViewPositions
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,5 @@ class Context:
     store: EventStore
     read: ReadModel
     projections: ProjectionEngine
+    positions: ViewPositions
+    view_positions: dict[str, int] = field(default_factory=dict)  # each view read: its position

@@ -1,7 +1,7 @@
 """Mutations are commands: input -> command -> bus -> CommandResult.
 
-`waitFor` and `timeoutMs` are part of the contract; they wait for views to catch up
-once the read side exists. Until then no view is ever reported in `caughtUp`.
+With `waitFor`, a mutation answers once those views have reached its position, or at
+`timeoutMs` (default 2000); `caughtUp` lists the views that made it (read-your-writes).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from strawberry.types import Info
 from domain.commands import Command
 from domain.errors import DomainError
 from schema import commands as edge
+from schema.consistency import reached, seconds
 from schema.context import Context
 from schema.enums import View
 from schema.inputs import (
@@ -28,16 +29,24 @@ from schema.inputs import (
 )
 from schema.results import CommandResult
 
+DEFAULT_WAIT_MS = 2000
+
 
 async def dispatch(
-    info: Info[Context, None], given_id: str | None, build: Callable[[str], Command]
+    info: Info[Context, None],
+    given_id: str | None,
+    build: Callable[[str], Command],
+    wait_for: list[View] | None,
+    timeout_ms: int | None,
 ) -> CommandResult:
+    timeout = seconds(timeout_ms, DEFAULT_WAIT_MS)
     command_id = edge.new_command_id(given_id)
     try:
         record = await info.context.bus.handle(build(command_id))
     except DomainError as error:
         return CommandResult.refused(command_id, error)
-    return CommandResult.accepted(record)
+    caught_up = await reached(info, wait_for, record.position, timeout) if wait_for else []
+    return CommandResult.accepted(record, caught_up)
 
 
 @strawberry.type
@@ -50,7 +59,9 @@ class Mutation:
         wait_for: list[View] | None = None,
         timeout_ms: int | None = None,
     ) -> CommandResult:
-        return await dispatch(info, input.command_id, partial(edge.register_customer, input))
+        return await dispatch(
+            info, input.command_id, partial(edge.register_customer, input), wait_for, timeout_ms
+        )
 
     @strawberry.mutation
     async def add_product(
@@ -60,7 +71,9 @@ class Mutation:
         wait_for: list[View] | None = None,
         timeout_ms: int | None = None,
     ) -> CommandResult:
-        return await dispatch(info, input.command_id, partial(edge.add_product, input))
+        return await dispatch(
+            info, input.command_id, partial(edge.add_product, input), wait_for, timeout_ms
+        )
 
     @strawberry.mutation
     async def restock_product(
@@ -70,7 +83,9 @@ class Mutation:
         wait_for: list[View] | None = None,
         timeout_ms: int | None = None,
     ) -> CommandResult:
-        return await dispatch(info, input.command_id, partial(edge.restock_product, input))
+        return await dispatch(
+            info, input.command_id, partial(edge.restock_product, input), wait_for, timeout_ms
+        )
 
     @strawberry.mutation
     async def change_product_price(
@@ -80,7 +95,9 @@ class Mutation:
         wait_for: list[View] | None = None,
         timeout_ms: int | None = None,
     ) -> CommandResult:
-        return await dispatch(info, input.command_id, partial(edge.change_product_price, input))
+        return await dispatch(
+            info, input.command_id, partial(edge.change_product_price, input), wait_for, timeout_ms
+        )
 
     @strawberry.mutation
     async def create_order(
@@ -90,7 +107,9 @@ class Mutation:
         wait_for: list[View] | None = None,
         timeout_ms: int | None = None,
     ) -> CommandResult:
-        return await dispatch(info, input.command_id, partial(edge.create_order, input))
+        return await dispatch(
+            info, input.command_id, partial(edge.create_order, input), wait_for, timeout_ms
+        )
 
     @strawberry.mutation
     async def update_order_status(
@@ -100,7 +119,9 @@ class Mutation:
         wait_for: list[View] | None = None,
         timeout_ms: int | None = None,
     ) -> CommandResult:
-        return await dispatch(info, input.command_id, partial(edge.update_order_status, input))
+        return await dispatch(
+            info, input.command_id, partial(edge.update_order_status, input), wait_for, timeout_ms
+        )
 
     @strawberry.mutation
     async def cancel_order(
@@ -110,4 +131,6 @@ class Mutation:
         wait_for: list[View] | None = None,
         timeout_ms: int | None = None,
     ) -> CommandResult:
-        return await dispatch(info, input.command_id, partial(edge.cancel_order, input))
+        return await dispatch(
+            info, input.command_id, partial(edge.cancel_order, input), wait_for, timeout_ms
+        )

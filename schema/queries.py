@@ -1,7 +1,7 @@
 """Queries read views only (orderHistory, the audit trail, reads the order's stream).
 
-`atLeast` and `timeoutMs` are part of the contract; waiting for a view to reach a
-position comes with the consistency work. Until then they are accepted and not used.
+Each view-reading query takes `atLeast` (a consistency token) and `timeoutMs`; see
+schema/consistency.py.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date, datetime
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -17,8 +18,9 @@ from strawberry.types import Info
 from domain.log import RecordedEvent
 from domain.streams import ORDERS
 from domain.validation import canonical_id
+from schema.consistency import read_view
 from schema.context import Context
-from schema.enums import OrderStatus
+from schema.enums import OrderStatus, View
 from schema.scalars import Position
 from schema.views import (
     Customer,
@@ -74,8 +76,14 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Order | None:
-        read = await info.context.read.order(canonical_id(id))
-        return Order.from_row(read.value) if read.value else None
+        row = await read_view(
+            info,
+            View.ORDER_DETAILS,
+            at_least,
+            timeout_ms,
+            partial(info.context.read.order, canonical_id(id)),
+        )
+        return Order.from_row(row) if row else None
 
     @strawberry.field(description="A customer's orders, newest first, from CUSTOMER_ORDERS.")
     async def customer_orders(
@@ -88,10 +96,16 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> OrderConnection:
-        read = await info.context.read.customer_orders(
-            canonical_id(customer_id), page_size(first), after, status.value if status else None
+        read = partial(
+            info.context.read.customer_orders,
+            canonical_id(customer_id),
+            page_size(first),
+            after,
+            status.value if status else None,
         )
-        return OrderConnection.from_page(read.value)
+        return OrderConnection.from_page(
+            await read_view(info, View.CUSTOMER_ORDERS, at_least, timeout_ms, read)
+        )
 
     @strawberry.field(description="Orders by words and filters, newest first, from ORDER_SEARCH.")
     async def search_orders(
@@ -108,7 +122,8 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> OrderConnection:
-        read = await info.context.read.search_orders(
+        read = partial(
+            info.context.read.search_orders,
             text_query=text,
             status=status.value if status else None,
             min_total=min_total_cents,
@@ -118,7 +133,9 @@ class Query:
             first=page_size(first),
             after=after,
         )
-        return OrderConnection.from_page(read.value)
+        return OrderConnection.from_page(
+            await read_view(info, View.ORDER_SEARCH, at_least, timeout_ms, read)
+        )
 
     @strawberry.field(description="One product, from PRODUCT_CATALOG.")
     async def product(
@@ -128,8 +145,9 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Product | None:
-        read = await info.context.read.product(canonical_id(id))
-        return Product.from_row(read.value) if read.value else None
+        read = partial(info.context.read.product, canonical_id(id))
+        row = await read_view(info, View.PRODUCT_CATALOG, at_least, timeout_ms, read)
+        return Product.from_row(row) if row else None
 
     @strawberry.field(
         description="Products by name, from PRODUCT_CATALOG; `text` matches name or SKU."
@@ -143,8 +161,10 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> ProductConnection:
-        read = await info.context.read.products(text, page_size(first), after)
-        return ProductConnection.from_page(read.value)
+        read = partial(info.context.read.products, text, page_size(first), after)
+        return ProductConnection.from_page(
+            await read_view(info, View.PRODUCT_CATALOG, at_least, timeout_ms, read)
+        )
 
     @strawberry.field(
         description="One customer with order count and lifetime value, from CUSTOMER_SUMMARY."
@@ -156,8 +176,9 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Customer | None:
-        read = await info.context.read.customer(canonical_id(id))
-        return Customer.from_row(read.value) if read.value else None
+        read = partial(info.context.read.customer, canonical_id(id))
+        row = await read_view(info, View.CUSTOMER_SUMMARY, at_least, timeout_ms, read)
+        return Customer.from_row(row) if row else None
 
     @strawberry.field(
         description="Sales per UTC day from `from` to `to`, both included, from SALES_REPORT."
@@ -172,8 +193,11 @@ class Query:
     ) -> list[DailySales]:
         if not 0 <= (to - from_).days < MAX_REPORT_DAYS:
             raise ValueError(f"`to` must be on or after `from`, at most {MAX_REPORT_DAYS} days on")
-        read = await info.context.read.sales_report(from_, to)
-        return [DailySales.from_row(row) for row in read.value]
+        read = partial(info.context.read.sales_report, from_, to)
+        return [
+            DailySales.from_row(row)
+            for row in await read_view(info, View.SALES_REPORT, at_least, timeout_ms, read)
+        ]
 
     @strawberry.field(description="The best-selling products by revenue, from SALES_REPORT.")
     async def top_products(
@@ -183,8 +207,11 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> list[ProductSales]:
-        read = await info.context.read.top_products(page_size(limit))
-        return [ProductSales.from_row(row) for row in read.value]
+        read = partial(info.context.read.top_products, page_size(limit))
+        return [
+            ProductSales.from_row(row)
+            for row in await read_view(info, View.SALES_REPORT, at_least, timeout_ms, read)
+        ]
 
     @strawberry.field(description="The order's events, oldest first; empty for an unknown order.")
     async def order_history(

@@ -38,7 +38,7 @@ class CommandResult:
     caught_up: list[View] = strawberry.field(default_factory=list)
 
     @classmethod
-    def accepted(cls, record: CommandRecord) -> CommandResult:
+    def accepted(cls, record: CommandRecord, caught_up: list[View]) -> CommandResult:
         return cls(
             ok=True,
             command_id=strawberry.ID(record.command_id),
@@ -46,6 +46,7 @@ class CommandResult:
             version=record.version,
             position=Position(record.position),
             replayed=record.replayed,
+            caught_up=caught_up,
         )
 
     @classmethod

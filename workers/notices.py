@@ -1,0 +1,140 @@
+"""Notices that a view has reached a log position, and the waiters who want to know.
+
+Workers publish "projection N reached position P" after each commit. An API process
+keeps, in its event loop, the latest position it knows for each projection and the
+futures waiting on them. Notices are only a shortcut: while anyone waits, the process also
+re-reads the checkpoints every `poll_every` seconds, so a lost notice (a Redis reconnect,
+a worker killed after its commit) costs latency, never a missed wake-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+import redis
+import redis.asyncio
+
+log = logging.getLogger(__name__)
+
+ReadPositions = Callable[[], Awaitable[dict[str, int]]]
+
+
+@dataclass(eq=False)  # compared and hashed by identity: a set holds them
+class _Waiter:
+    position: int
+    pending: set[str]
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class ViewPositions:
+    """Lives in one event loop; `deliver_threadsafe` may be called from any thread."""
+
+    def __init__(self, read_positions: ReadPositions, *, poll_every: float = 0.5) -> None:
+        self._read_positions = read_positions
+        self._poll_every = poll_every
+        self._latest: dict[str, int] = {}
+        self._waiters: set[_Waiter] = set()
+        self._refreshing: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def latest(self, name: str) -> int:
+        return self._latest.get(name, 0)
+
+    def deliver(self, name: str, position: int) -> None:
+        if position <= self._latest.get(name, -1):
+            return
+        self._latest[name] = position
+        for waiter in list(self._waiters):
+            if name in waiter.pending and position >= waiter.position:
+                waiter.pending.discard(name)
+                if not waiter.pending:
+                    waiter.done.set()
+
+    def deliver_threadsafe(self, name: str, position: int) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.deliver, name, position)
+
+    async def wait(self, names: Iterable[str], position: int, timeout: float) -> set[str]:
+        """Wait until every named projection has reached `position`, or `timeout` seconds;
+        the names that made it."""
+        names = set(names)
+        waiter = _Waiter(position, {n for n in names if self.latest(n) < position})
+        if waiter.pending:
+            self._waiters.add(waiter)
+            try:
+                # Listen first, then read: a commit between the two cannot slip past us.
+                await self.refresh()
+                if waiter.pending:
+                    await asyncio.wait_for(waiter.done.wait(), timeout)
+            except TimeoutError:
+                pass
+            finally:
+                self._waiters.discard(waiter)
+        return {n for n in names if self.latest(n) >= position}
+
+    async def refresh(self) -> None:
+        """Re-read every checkpoint; concurrent callers share one read."""
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.create_task(self._refresh())
+        await asyncio.shield(self._refreshing)
+
+    async def _refresh(self) -> None:
+        for name, position in (await self._read_positions()).items():
+            self.deliver(name, position)
+
+    async def run(self) -> None:
+        """Poll the checkpoints while anyone waits (the safety net under the notices)."""
+        self._loop = asyncio.get_running_loop()
+        await self.refresh()
+        while True:
+            await asyncio.sleep(self._poll_every)
+            if self._waiters:
+                try:
+                    await self.refresh()
+                except Exception:
+                    log.warning("could not re-read the checkpoints", exc_info=True)
+
+
+def channel(namespace: str) -> str:
+    return f"{namespace}:view-positions"
+
+
+class RedisPublisher:
+    """Publishes notices from a worker process to every API process."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        self._client = redis.Redis.from_url(url)
+        self._channel = channel(namespace)
+
+    def publish(self, name: str, position: int) -> None:
+        try:
+            self._client.publish(self._channel, json.dumps([name, position]))
+        except redis.RedisError:  # the API processes' polling picks the position up
+            log.warning("notice for %s at %d not published", name, position, exc_info=True)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+async def listen(url: str, namespace: str, positions: ViewPositions) -> None:
+    """One pub/sub connection per API process, fanned out to every waiter in it."""
+    client = redis.asyncio.Redis.from_url(url)
+    try:
+        while True:
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(channel(namespace))
+                    await positions.refresh()  # notices sent while we were away are gone
+                    async for message in pubsub.listen():
+                        if message["type"] == "message":
+                            name, position = json.loads(message["data"])
+                            positions.deliver(name, int(position))
+            except (redis.RedisError, OSError):
+                log.warning("lost the Redis notices; reconnecting", exc_info=True)
+                await asyncio.sleep(0.5)
+    finally:
+        await client.aclose()
