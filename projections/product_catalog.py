@@ -30,6 +30,7 @@ class CatalogProduct(SQLModel, table=True):
     reserved: int
     available: int
     version: int
+    folded: str  # name and SKU case-folded: SQLite's LIKE folds ASCII letters only
 
 
 # How each stock event moves (on hand, reserved).
@@ -63,6 +64,7 @@ def project(event: Event, meta: RecordedEvent, rows: Rows) -> list[Change]:
                     "reserved": 0,
                     "available": stock,
                     "version": meta.version,
+                    "folded": f"{event.name} {event.sku}".casefold(),
                 },
             )
         ]

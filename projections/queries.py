@@ -21,7 +21,6 @@ from sqlalchemy import (
     and_,
     literal,
     literal_column,
-    or_,
     select,
     text,
     tuple_,
@@ -136,13 +135,8 @@ class ReadModel:
                 select(products).order_by(products.c.name, products.c.product_id).limit(first + 1)
             )
             if text_query:
-                pattern = f"%{_escape_like(text_query)}%"
-                query = query.where(
-                    or_(
-                        products.c.name.ilike(pattern, escape="\\"),
-                        products.c.sku.ilike(pattern, escape="\\"),
-                    )
-                )
+                pattern = f"%{_escape_like(text_query.casefold())}%"
+                query = query.where(products.c.folded.like(pattern, escape="\\"))
             if after is not None:
                 name, product_id = decode_cursor(after, "products")
                 query = query.where(
@@ -224,7 +218,9 @@ async def _newest_first(
         try:
             created_at = datetime.fromisoformat(created)
         except ValueError:
-            raise BadCursor("not a cursor of this list") from None
+            created_at = None
+        if created_at is None or created_at.tzinfo is None:
+            raise BadCursor("not a cursor of this list")
         key = tuple_(orders.c.created_at, orders.c.order_id)
         query = query.where(
             key < tuple_(literal(created_at, orders.c.created_at.type), literal(order_id))

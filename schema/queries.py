@@ -60,10 +60,17 @@ class DomainEvent:
         )
 
 
-def page_size(first: int) -> int:
+def page_size(first: int, argument: str = "first") -> int:
     if not 1 <= first <= MAX_PAGE:
-        raise ValueError(f"first must be between 1 and {MAX_PAGE}")
+        raise ValueError(f"{argument} must be between 1 and {MAX_PAGE}")
     return first
+
+
+def moment(value: datetime | None, argument: str) -> datetime | None:
+    """A point in time must say which: a DateTime without a UTC offset is ambiguous."""
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{argument} needs a UTC offset, e.g. 2026-01-31T09:00:00Z")
+    return value
 
 
 @strawberry.type
@@ -128,8 +135,8 @@ class Query:
             status=status.value if status else None,
             min_total=min_total_cents,
             max_total=max_total_cents,
-            created_from=created_from,
-            created_to=created_to,
+            created_from=moment(created_from, "createdFrom"),
+            created_to=moment(created_to, "createdTo"),
             first=page_size(first),
             after=after,
         )
@@ -207,7 +214,7 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> list[ProductSales]:
-        read = partial(info.context.read.top_products, page_size(limit))
+        read = partial(info.context.read.top_products, page_size(limit, "limit"))
         return [
             ProductSales.from_row(row)
             for row in await read_view(info, View.SALES_REPORT, at_least, timeout_ms, read)

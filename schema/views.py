@@ -115,10 +115,17 @@ class Product:
 
     @classmethod
     def from_row(cls, row: Row) -> Product:
-        return cls(
-            **{k: v for k, v in row.items() if k != "product_id"},
-            id=strawberry.ID(row["product_id"]),
+        fields = (
+            "sku",
+            "name",
+            "description",
+            "price_cents",
+            "stock_on_hand",
+            "reserved",
+            "available",
+            "version",
         )
+        return cls(id=strawberry.ID(row["product_id"]), **{field: row[field] for field in fields})
 
 
 @strawberry.type

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,159 @@ def refused(result: dict[str, Any], code: str, field: str | None) -> dict[str, A
 
 def position(result: dict[str, Any]) -> int:
     return int(result["position"])
+
+
+# --- the read side: queries against the views ---------------------------------------------
+
+WAIT_FOR_VIEWS_TIMEOUT_S = 5.0
+
+PROJECTIONS = "{ projections { name view position headPosition lag state error updatedAt } }"
+
+ORDER_FIELDS = """
+  id customerId customerName customerEmail status
+  items { productId productName unitPriceCents quantity lineTotalCents }
+  itemCount totalCents shippingAddress cancelReason createdAt updatedAt version
+"""
+ORDER_PAGE = f"edges {{ cursor node {{ {ORDER_FIELDS} }} }} nodes {{ {ORDER_FIELDS} }} " + (
+    "pageInfo { hasNextPage endCursor }"
+)
+PRODUCT_FIELDS = "id sku name description priceCents stockOnHand reserved available version"
+PRODUCT_PAGE = f"edges {{ cursor node {{ {PRODUCT_FIELDS} }} }} nodes {{ {PRODUCT_FIELDS} }} " + (
+    "pageInfo { hasNextPage endCursor }"
+)
+
+ORDER = f"query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
+CUSTOMER_ORDERS = f"""
+query($customerId: ID!, $first: Int, $after: String, $status: OrderStatus) {{
+  customerOrders(customerId: $customerId, first: $first, after: $after, status: $status) {{
+    {ORDER_PAGE}
+  }}
+}}
+"""
+SEARCH_ORDERS = f"""
+query($text: String, $status: OrderStatus, $minTotalCents: Int, $maxTotalCents: Int,
+      $createdFrom: DateTime, $createdTo: DateTime, $first: Int, $after: String) {{
+  searchOrders(text: $text, status: $status, minTotalCents: $minTotalCents,
+               maxTotalCents: $maxTotalCents, createdFrom: $createdFrom, createdTo: $createdTo,
+               first: $first, after: $after) {{
+    {ORDER_PAGE}
+  }}
+}}
+"""
+PRODUCT = f"query($id: ID!) {{ product(id: $id) {{ {PRODUCT_FIELDS} }} }}"
+PRODUCTS = f"""
+query($text: String, $first: Int, $after: String) {{
+  products(text: $text, first: $first, after: $after) {{ {PRODUCT_PAGE} }}
+}}
+"""
+CUSTOMER = "query($id: ID!) { customer(id: $id) { id name email orderCount lifetimeValueCents } }"
+SALES_REPORT = """
+query($from: Date!, $to: Date!) {
+  salesReport(from: $from, to: $to) { day orders itemsSold revenueCents }
+}
+"""
+TOP_PRODUCTS = """
+query($limit: Int) { topProducts(limit: $limit) { productId productName unitsSold revenueCents } }
+"""
+
+
+def projections(client: httpx.Client) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = gql(client, PROJECTIONS)["projections"]
+    return found
+
+
+def wait_for_views(
+    client: httpx.Client, at_least: int | str, timeout_s: float = WAIT_FOR_VIEWS_TIMEOUT_S
+) -> list[dict[str, Any]]:
+    """Poll until every projection has applied the log up to `at_least` (a CommandResult's
+    position); the projections as last seen. Fails the test after `timeout_s`."""
+    wanted = int(at_least)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        seen = projections(client)
+        behind = [p for p in seen if int(p["position"]) < wanted]
+        if seen and not behind:
+            return seen
+        if time.monotonic() >= deadline:
+            raise AssertionError(
+                f"views did not reach position {wanted} within {timeout_s} s: {behind}"
+            )
+        time.sleep(0.02)
+
+
+def settle(client: httpx.Client, *results: dict[str, Any]) -> None:
+    """Wait for the views to reach the latest position among these CommandResults."""
+    wait_for_views(client, max(int(r["position"]) for r in results if r["position"]))
+
+
+def get_order(client: httpx.Client, order_id: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = gql(client, ORDER, id=order_id)["order"]
+    return found
+
+
+def customer_orders(client: httpx.Client, customer_id: str, **args: Any) -> dict[str, Any]:
+    page: dict[str, Any] = gql(client, CUSTOMER_ORDERS, customerId=customer_id, **args)[
+        "customerOrders"
+    ]
+    return page
+
+
+def search_orders(client: httpx.Client, **args: Any) -> dict[str, Any]:
+    page: dict[str, Any] = gql(client, SEARCH_ORDERS, **args)["searchOrders"]
+    return page
+
+
+def get_product(client: httpx.Client, product_id: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = gql(client, PRODUCT, id=product_id)["product"]
+    return found
+
+
+def list_products(client: httpx.Client, **args: Any) -> dict[str, Any]:
+    page: dict[str, Any] = gql(client, PRODUCTS, **args)["products"]
+    return page
+
+
+def get_customer(client: httpx.Client, customer_id: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = gql(client, CUSTOMER, id=customer_id)["customer"]
+    return found
+
+
+def sales_report(client: httpx.Client, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    days: list[dict[str, Any]] = gql(client, SALES_REPORT, **{"from": first_day, "to": last_day})[
+        "salesReport"
+    ]
+    return days
+
+
+def top_products(client: httpx.Client, limit: int | None = None) -> list[dict[str, Any]]:
+    variables = {} if limit is None else {"limit": limit}
+    found: list[dict[str, Any]] = gql(client, TOP_PRODUCTS, **variables)["topProducts"]
+    return found
+
+
+def all_pages(
+    fetch: Callable[..., dict[str, Any]], first: int, *, max_pages: int = 50
+) -> list[dict[str, Any]]:
+    """Every page of a connection, `first` at a time, following `endCursor`."""
+    pages: list[dict[str, Any]] = []
+    after: str | None = None
+    for _ in range(max_pages):
+        page = fetch(first=first, after=after)
+        pages.append(page)
+        if not page["pageInfo"]["hasNextPage"]:
+            return pages
+        after = page["pageInfo"]["endCursor"]
+    raise AssertionError(f"still more pages after {max_pages}")
+
+
+def query_errors(client: httpx.Client, query: str, **variables: Any) -> list[dict[str, Any]]:
+    """The GraphQL errors of an operation that must be refused as a GraphQL error: an answer
+    (HTTP 200 or 400, never a 5xx) with a non-empty `errors` and no data for the field."""
+    response = post_graphql(client, query, variables)
+    assert response.status_code in (200, 400), f"HTTP {response.status_code}: {response.text}"
+    body = response.json()
+    assert body.get("errors"), f"expected GraphQL errors, got {body}"
+    data = body.get("data")
+    assert data is None or all(value is None for value in data.values()), body
+    errors: list[dict[str, Any]] = body["errors"]
+    return errors

@@ -34,6 +34,7 @@ def test_an_added_product_has_all_its_stock_available():
         "reserved": 0,
         "available": 10,
         "version": 1,
+        "folded": "mug sku-p1",
     }
 
 
