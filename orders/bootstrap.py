@@ -36,7 +36,8 @@ from workers.wakeups import WakeUps
 
 
 def build_projection_engine(
-    settings: Settings, on_advanced: Callable[[str, int], None] = lambda _name, _position: None
+    settings: Settings,
+    on_advanced: Callable[[str, int, list[str]], None] = lambda _name, _position, _keys: None,
 ) -> ProjectionEngine:
     return ProjectionEngine(
         create_sync_engine(settings.views_url, writes=True),

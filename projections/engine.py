@@ -65,7 +65,7 @@ class ProjectionEngine:
         max_attempts: int = 5,
         backoff: timedelta = timedelta(milliseconds=200),
         clock: Clock = lambda: datetime.now(UTC),
-        on_advanced: Callable[[str, int], None] = lambda _name, _position: None,
+        on_advanced: Callable[[str, int, list[str]], None] = lambda _name, _position, _keys: None,
     ) -> None:
         self._views = views  # takes the write lock at BEGIN (SQLite)
         self._views_reader = views_reader
@@ -75,7 +75,9 @@ class ProjectionEngine:
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._clock = clock
-        self._on_advanced = on_advanced  # told, after each commit, where a live view now is
+        # Told after each commit where a live view now is, and which rows of its main table
+        # changed (e.g. the order ids of ORDER_DETAILS).
+        self._on_advanced = on_advanced
         self._generations_tables = Generations()
         self._running = {name: threading.Lock() for name in self.projections}
         self._wanted: set[str] = set()
@@ -154,7 +156,7 @@ class ProjectionEngine:
                 self._advance(conn, checkpoint, outcome.position, at_head=at_head)
             promoted = not checkpoint.live and at_head and outcome.failure is None
         if (checkpoint.live and outcome.consumed) or promoted:
-            self._on_advanced(name, outcome.position)
+            self._on_advanced(name, outcome.position, outcome.changed(projection.tables[0].name))
         return outcome.consumed
 
     # --- operators ----------------------------------------------------------------------------
@@ -393,6 +395,10 @@ class _Batch:
         for table, keys in deletes.items():
             physical = self._tables[table]
             self._conn.execute(delete(physical).where(_primary_key(physical).in_(keys)))
+
+    def changed(self, table: str) -> list[str]:
+        """The keys of `table` this batch wrote or deleted."""
+        return [str(key) for (name, key) in self._dirty if name == table]
 
     def _needs(self, relevant: Iterable[RecordedEvent]) -> list[RowKey]:
         keys: list[RowKey] = []

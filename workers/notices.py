@@ -1,10 +1,11 @@
 """Notices that a view has reached a log position, and the waiters who want to know.
 
-Workers publish "projection N reached position P" after each commit. An API process
-keeps, in its event loop, the latest position it knows for each projection and the
-futures waiting on them. Notices are only a shortcut: while anyone waits, the process also
-re-reads the checkpoints every `poll_every` seconds, so a lost notice (a Redis reconnect,
-a worker killed after its commit) costs latency, never a missed wake-up.
+Workers publish "projection N reached position P, changing rows K" after each commit. An
+API process keeps, in its event loop, the latest position it knows for each projection,
+the futures waiting on positions and the queues watching rows. Notices are only a
+shortcut: while anyone waits or watches, the process also re-reads the checkpoints every
+`poll_every` seconds, so a lost notice (a Redis reconnect, a worker killed after its
+commit) costs latency, never a missed wake-up.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -38,13 +40,16 @@ class ViewPositions:
         self._poll_every = poll_every
         self._latest: dict[str, int] = {}
         self._waiters: set[_Waiter] = set()
+        self._watchers: dict[tuple[str, str], set[asyncio.Queue[int]]] = defaultdict(set)
+        self._advanced = asyncio.Event()
         self._refreshing: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def latest(self, name: str) -> int:
         return self._latest.get(name, 0)
 
-    def deliver(self, name: str, position: int) -> None:
+    def deliver(self, name: str, position: int, keys: Iterable[str] | None = None) -> None:
+        """Projection `name` reached `position`, changing rows `keys` (None: unknown which)."""
         if position <= self._latest.get(name, -1):
             return
         self._latest[name] = position
@@ -53,10 +58,19 @@ class ViewPositions:
                 waiter.pending.discard(name)
                 if not waiter.pending:
                     waiter.done.set()
+        watched = (
+            [w for (n, _), ws in self._watchers.items() if n == name for w in ws]
+            if keys is None
+            else [w for key in keys for w in self._watchers.get((name, key), ())]
+        )
+        for queue in watched:
+            queue.put_nowait(position)
+        self._advanced.set()
+        self._advanced = asyncio.Event()
 
-    def deliver_threadsafe(self, name: str, position: int) -> None:
+    def deliver_threadsafe(self, name: str, position: int, keys: list[str]) -> None:
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.deliver, name, position)
+            self._loop.call_soon_threadsafe(self.deliver, name, position, keys)
 
     async def wait(self, names: Iterable[str], position: int, timeout: float) -> set[str]:
         """Wait until every named projection has reached `position`, or `timeout` seconds;
@@ -76,6 +90,23 @@ class ViewPositions:
                 self._waiters.discard(waiter)
         return {n for n in names if self.latest(n) >= position}
 
+    def watch(self, name: str, key: str) -> asyncio.Queue[int]:
+        """A queue that receives a position each time projection `name` commits row `key`."""
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        self._watchers[(name, key)].add(queue)
+        return queue
+
+    def unwatch(self, name: str, key: str, queue: asyncio.Queue[int]) -> None:
+        watchers = self._watchers.get((name, key))
+        if watchers is not None:
+            watchers.discard(queue)
+            if not watchers:
+                del self._watchers[(name, key)]
+
+    async def advanced(self) -> None:
+        """Return at the next position any projection reaches."""
+        await self._advanced.wait()
+
     async def refresh(self) -> None:
         """Re-read every checkpoint; concurrent callers share one read."""
         if self._refreshing is None or self._refreshing.done():
@@ -84,15 +115,15 @@ class ViewPositions:
 
     async def _refresh(self) -> None:
         for name, position in (await self._read_positions()).items():
-            self.deliver(name, position)
+            self.deliver(name, position)  # rows unknown: watchers of `name` look again
 
     async def run(self) -> None:
-        """Poll the checkpoints while anyone waits (the safety net under the notices)."""
+        """Poll the checkpoints while anyone waits or watches (the net under the notices)."""
         self._loop = asyncio.get_running_loop()
         await self.refresh()
         while True:
             await asyncio.sleep(self._poll_every)
-            if self._waiters:
+            if self._waiters or self._watchers:
                 try:
                     await self.refresh()
                 except Exception:
@@ -110,9 +141,9 @@ class RedisPublisher:
         self._client = redis.Redis.from_url(url)
         self._channel = channel(namespace)
 
-    def publish(self, name: str, position: int) -> None:
+    def publish(self, name: str, position: int, keys: list[str]) -> None:
         try:
-            self._client.publish(self._channel, json.dumps([name, position]))
+            self._client.publish(self._channel, json.dumps([name, position, keys]))
         except redis.RedisError:  # the API processes' polling picks the position up
             log.warning("notice for %s at %d not published", name, position, exc_info=True)
 
@@ -131,8 +162,8 @@ async def listen(url: str, namespace: str, positions: ViewPositions) -> None:
                     await positions.refresh()  # notices sent while we were away are gone
                     async for message in pubsub.listen():
                         if message["type"] == "message":
-                            name, position = json.loads(message["data"])
-                            positions.deliver(name, int(position))
+                            name, position, keys = json.loads(message["data"])
+                            positions.deliver(name, int(position), keys)
             except (redis.RedisError, OSError):
                 log.warning("lost the Redis notices; reconnecting", exc_info=True)
                 await asyncio.sleep(0.5)
