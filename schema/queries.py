@@ -60,7 +60,9 @@ class DomainEvent:
         )
 
 
-def page_size(first: int, argument: str = "first") -> int:
+def page_size(first: int | None, argument: str = "first", default: int = 20) -> int:
+    """The page size asked for; an explicit null means the default."""
+    first = default if first is None else first
     if not 1 <= first <= MAX_PAGE:
         raise ValueError(f"{argument} must be between 1 and {MAX_PAGE}")
     return first
@@ -97,7 +99,7 @@ class Query:
         self,
         info: Info[Context, None],
         customer_id: strawberry.ID,
-        first: int = 20,
+        first: int | None = 20,
         after: str | None = None,
         status: OrderStatus | None = None,
         at_least: Position | None = None,
@@ -124,7 +126,7 @@ class Query:
         max_total_cents: int | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
-        first: int = 20,
+        first: int | None = 20,
         after: str | None = None,
         at_least: Position | None = None,
         timeout_ms: int | None = None,
@@ -163,7 +165,7 @@ class Query:
         self,
         info: Info[Context, None],
         text: str | None = None,
-        first: int = 20,
+        first: int | None = 20,
         after: str | None = None,
         at_least: Position | None = None,
         timeout_ms: int | None = None,
@@ -210,11 +212,11 @@ class Query:
     async def top_products(
         self,
         info: Info[Context, None],
-        limit: int = 10,
+        limit: int | None = 10,
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> list[ProductSales]:
-        read = partial(info.context.read.top_products, page_size(limit, "limit"))
+        read = partial(info.context.read.top_products, page_size(limit, "limit", default=10))
         return [
             ProductSales.from_row(row)
             for row in await read_view(info, View.SALES_REPORT, at_least, timeout_ms, read)
