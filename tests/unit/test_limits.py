@@ -8,9 +8,9 @@ pytestmark = pytest.mark.anyio
 
 def test_a_clients_mistakes_are_shown_and_everything_else_is_masked():
     assert is_clients_mistake(GraphQLError("Cannot query field 'x' on type 'Query'."))
-    assert is_clients_mistake(GraphQLError("first must be between 1 and 100", original_error=ValueError()))
+    assert is_clients_mistake(GraphQLError("first must be 1 to 100", original_error=ValueError()))
     assert is_clients_mistake(GraphQLError("stale", original_error=GraphQLError("stale")))
-    assert not is_clients_mistake(GraphQLError("(sqlite3.OperationalError) ...", original_error=RuntimeError()))
+    assert not is_clients_mistake(GraphQLError("(sqlite3...) ...", original_error=RuntimeError()))
     assert not is_clients_mistake(GraphQLError("'k'", original_error=KeyError("k")))
 
 
