@@ -331,9 +331,8 @@ class ProjectionEngine:
         tables = self._tables_of(projection, generation)
         for table in tables.values():
             table.create(conn, checkfirst=True)
-        if conn.dialect.name == "sqlite":
-            for statement in projection.ddl(tables):
-                conn.exec_driver_sql(statement)
+        for statement in projection.ddl(tables, conn.dialect.name):
+            conn.exec_driver_sql(statement)
         conn.execute(
             insert(checkpoints).values(
                 name=projection.name,

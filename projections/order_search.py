@@ -4,10 +4,13 @@ On SQLite the words live in an FTS5 index kept in step with the rows by triggers
 upsert of a row is all the projector does.
 """
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Index, Table
+from sqlalchemy import ColumnElement, Index, Select, Table, func, literal_column, select
+from sqlalchemy import text as sql_text
 from sqlmodel import Field
 
 from domain.events import Event
@@ -22,6 +25,9 @@ from projections.orders import (
 from projections.projection import Change, Projection, Put, RowKey, Rows, table_of
 
 ORDERS, CUSTOMERS = "order_search", "order_search_customers"
+# PostgreSQL's parser keeps an e-mail address whole; split words as SQLite's FTS5 does, on
+# anything that is not a letter or a digit. The index and the query use this expression.
+PG_WORDS = "to_tsvector('simple', regexp_replace(words, '[^[:alnum:]]+', ' ', 'g'))"
 
 
 class OrderSearchRow(OrderColumns, table=True):
@@ -39,7 +45,13 @@ class OrderSearchCustomer(CustomerColumns, table=True):
 
 def words_of(row: dict[str, Any]) -> str:
     names = " ".join(item["product_name"] for item in row["items"])
-    return f"{row['customer_name']} {row['customer_email']} {names} {row['shipping_address']}"
+    return fold(f"{row['customer_name']} {row['customer_email']} {names} {row['shipping_address']}")
+
+
+def fold(text: str) -> str:
+    """Without accents and case, so that "Crème" finds "CREME" on every database."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def project(event: Event, meta: RecordedEvent, rows: Rows) -> list[Change]:
@@ -55,9 +67,15 @@ def needs(event: Event, meta: RecordedEvent) -> list[RowKey]:
     return order_needs(ORDERS, CUSTOMERS, event, meta)
 
 
-def fts_ddl(tables: Mapping[str, Table]) -> list[str]:
-    """An external-content FTS5 index over `words`, and the triggers that keep it current."""
+def fts_ddl(tables: Mapping[str, Table], dialect: str) -> list[str]:
+    """The full-text index over `words`.
+
+    SQLite: an external-content FTS5 table, and the triggers that keep it current.
+    PostgreSQL: a GIN index over the words' tsvector.
+    """
     rows = tables[ORDERS].name
+    if dialect == "postgresql":
+        return [f"CREATE INDEX IF NOT EXISTS {rows}_words ON {rows} USING gin ({PG_WORDS})"]
     fts = f"{rows}_fts"
     return [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(words, content='{rows}', "
@@ -70,6 +88,24 @@ def fts_ddl(tables: Mapping[str, Table]) -> list[str]:
         f"INSERT INTO {fts}({fts}, rowid, words) VALUES ('delete', old.rowid, old.words); "
         f"INSERT INTO {fts}(rowid, words) VALUES (new.rowid, new.words); END",
     ]
+
+
+def matching(orders: Table, text: str, dialect: str) -> ColumnElement[bool] | None:
+    """Rows whose words include every word of `text`, each as a prefix; None for no words."""
+    words = re.findall(r"\w+", fold(text))
+    if not words:
+        return None
+    if dialect == "postgresql":
+        terms = " & ".join(f"{word}:*" for word in words)
+        return literal_column(PG_WORDS).bool_op("@@")(func.to_tsquery("simple", terms))
+    index = f"{orders.name}_fts"
+    match = " ".join(f'"{word}"*' for word in words)
+    hits: Select[Any] = (
+        select(literal_column("rowid"))
+        .select_from(sql_text(index))
+        .where(sql_text(f"{index} MATCH :match").bindparams(match=match))
+    )
+    return literal_column(f"{orders.name}.rowid").in_(hits)
 
 
 PROJECTION = Projection(

@@ -98,7 +98,10 @@ class Projection:
     handles: frozenset[type[Event]]
     project: Callable[[Event, RecordedEvent, Rows], list[Change]]
     needs: Callable[[Event, RecordedEvent], Iterable[RowKey]] = no_rows
-    ddl: Callable[[Mapping[str, Table]], list[str]] = field(default=lambda _tables: [])
+    # Statements beyond the tables (a full-text index), given the tables and the dialect.
+    ddl: Callable[[Mapping[str, Table], str], list[str]] = field(
+        default=lambda _tables, _dialect: []
+    )
     rebuildable: bool = True  # False for reactions: replaying them would act twice
 
     @cached_property

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,9 +19,7 @@ from sqlalchemy import (
     Table,
     and_,
     literal,
-    literal_column,
     select,
-    text,
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -97,14 +94,9 @@ class ReadModel:
         async with self._engine.connect() as conn:
             orders, position = await self._live(conn, order_search.PROJECTION, "order_search")
             filters: list[ColumnElement[bool]] = []
-            if text_query and (match := fts_query(text_query)):
-                index = f"{orders.name}_fts"
-                matching: Select[Any] = (
-                    select(literal_column("rowid"))
-                    .select_from(text(index))
-                    .where(text(f"{index} MATCH :match").bindparams(match=match))
-                )
-                filters.append(literal_column(f"{orders.name}.rowid").in_(matching))
+            words = order_search.matching(orders, text_query or "", conn.dialect.name)
+            if words is not None:
+                filters.append(words)
             if status is not None:
                 filters.append(orders.c.status == status)
             if min_total is not None:
@@ -258,11 +250,6 @@ def decode_cursor(cursor: str, kind: str) -> list[str]:
     ):
         raise BadCursor("not a cursor of this list")
     return key[1:]
-
-
-def fts_query(words: str) -> str:
-    """Each word of the user's text as a quoted prefix term, all of them required."""
-    return " ".join(f'"{word}"*' for word in re.findall(r"\w+", words))
 
 
 def _escape_like(value: str) -> str:

@@ -1,23 +1,51 @@
-"""End-to-end fixtures: the real `orders serve` process, reached over real HTTP."""
+"""End-to-end fixtures: the real `orders serve` process, reached over real HTTP.
+
+Each test module runs twice: on the embedded default (SQLite) and on PostgreSQL, each
+with a database of its own.
+"""
 
 from __future__ import annotations
 
+import subprocess
+import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.conftest import service_unavailable
 from tests.e2e.api import Server
 from tests.e2e.processes import environment, running_server
 
+POSTGRES = "postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db')}/orders.db"
+        return
+    name = f"orders_e2e_{uuid.uuid4().hex[:12]}"
+    created = psql(f'CREATE DATABASE "{name}"')
+    if created.returncode != 0:
+        service_unavailable("PostgreSQL", created.stderr.strip())
+    yield f"postgresql+asyncpg://{POSTGRES}/{name}"
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def psql(statement: str) -> subprocess.CompletedProcess[str]:
+    host, port = POSTGRES.split("@")[1].split(":")
+    command = ["psql", "-h", host, "-p", port, "-U", "postgres", "-d", "postgres", "-qc", statement]
+    return subprocess.run(command, capture_output=True, text=True, timeout=30)
+
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A fresh server on the embedded default with its own SQLite database, per test module."""
+def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Server]:
+    """A fresh server with a database of its own, shared by the tests of one module."""
     workdir = tmp_path_factory.mktemp("server")
-    with running_server(
-        workdir, environment(DATABASE_URL=f"sqlite+aiosqlite:///{workdir}/orders.db")
-    ) as running:
+    with running_server(workdir, environment(DATABASE_URL=database_url)) as running:
         yield running
 
 
