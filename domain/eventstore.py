@@ -42,6 +42,7 @@ from domain.log import AppendRequest, CommandRecord, RecordedEvent, Snapshot
 Position = BigInteger().with_variant(Integer(), "sqlite")
 Payload = JSON().with_variant(postgresql.JSONB(), "postgresql")
 APPEND_LOCK_KEY = 0x0E7E57  # the PostgreSQL advisory lock that serializes appends
+SCHEMA_LOCK_KEY = 0x5C4E3A  # ... and the one that serializes creating tables
 
 metadata = MetaData()
 
@@ -97,6 +98,10 @@ class EventStore:
 
     async def create_schema(self) -> None:
         async with self._writer.begin() as conn:
+            if conn.dialect.name == "postgresql":  # processes starting together take turns
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
+                )
             await conn.run_sync(metadata.create_all)
 
     async def close(self) -> None:

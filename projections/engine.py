@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from domain.eventstore import SCHEMA_LOCK_KEY
 from domain.log import RecordedEvent
 from domain.logreader import LogReader
 from projections.checkpoints import Checkpoint, State, checkpoints, skipped_events
@@ -87,6 +88,8 @@ class ProjectionEngine:
     def prepare(self) -> None:
         """Create what is missing: checkpoints, live generations, a rebuild for a new version."""
         with self._views.begin() as conn:
+            if conn.dialect.name == "postgresql":  # processes starting together take turns
+                conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
             checkpoint_metadata.create_all(conn)
             for projection in self.projections.values():
                 generations = self._generations(conn, projection.name)

@@ -55,11 +55,15 @@ def wait_for_views(client: httpx.Client, target: int, timeout: float = 10.0) -> 
     return False
 
 
-def test_worker_processes_project_what_the_api_writes(tmp_path: Path, namespace: str) -> None:
+def test_worker_processes_project_what_the_api_writes(
+    tmp_path: Path, namespace: str, database_url: str
+) -> None:
+    # A sweep only once a minute: within this test, only wake-ups through Redis move the views.
     env = environment(
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/orders.db",
+        DATABASE_URL=database_url,
         REDIS_URL=REDIS_URL,
         REDIS_NAMESPACE=namespace,
+        SWEEP_EVERY_SECONDS="60",
     )
     with (
         running_server(tmp_path, env) as server,
