@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -12,15 +12,18 @@ from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from schema.consistency import ViewPositionsExtension
 from schema.context import Context
+from schema.graphiql import ASSETS_PATH, assets_app, page_html
 from schema.limits import (
     EXTENSIONS,
     MAX_SUBSCRIPTIONS_PER_CONNECTION,
@@ -36,6 +39,30 @@ log = logging.getLogger(__name__)
 
 
 class Schema(strawberry.Schema):
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Queries and mutations only: subscriptions are served over websockets."""
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES) - {
+            OperationType.SUBSCRIPTION
+        }
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed,
+            operation_extensions,
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -63,6 +90,10 @@ class GraphQLApp(GraphQL[Context, None]):
         new_context: Callable[[], Context] = request.state.new_context
         return new_context()
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # strawberry's own page loads GraphiQL from a CDN; this one loads it from ASSETS_PATH.
+        return HTMLResponse(page_html())
+
 
 async def health(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
@@ -76,6 +107,7 @@ def build_app(lifespan: Lifespan) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
+            Mount(ASSETS_PATH, app=assets_app(), name="graphiql-assets"),
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodySizeLimit)],
