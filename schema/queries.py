@@ -23,12 +23,11 @@ from schema.context import Context
 from schema.enums import OrderStatus, View
 from schema.scalars import Position
 from schema.views import (
+    Connection,
     Customer,
     DailySales,
     Order,
-    OrderConnection,
     Product,
-    ProductConnection,
     ProductSales,
     Projection,
 )
@@ -104,7 +103,7 @@ class Query:
         status: OrderStatus | None = None,
         at_least: Position | None = None,
         timeout_ms: int | None = None,
-    ) -> OrderConnection:
+    ) -> Connection[Order]:
         read = partial(
             info.context.read.customer_orders,
             canonical_id(customer_id),
@@ -112,9 +111,8 @@ class Query:
             after,
             status.value if status else None,
         )
-        return OrderConnection.from_page(
-            await read_view(info, View.CUSTOMER_ORDERS, at_least, timeout_ms, read)
-        )
+        page = await read_view(info, View.CUSTOMER_ORDERS, at_least, timeout_ms, read)
+        return Connection.of(page, Order.from_row)
 
     @strawberry.field(description="Orders by words and filters, newest first, from ORDER_SEARCH.")
     async def search_orders(
@@ -130,7 +128,7 @@ class Query:
         after: str | None = None,
         at_least: Position | None = None,
         timeout_ms: int | None = None,
-    ) -> OrderConnection:
+    ) -> Connection[Order]:
         read = partial(
             info.context.read.search_orders,
             text_query=text,
@@ -142,9 +140,8 @@ class Query:
             first=page_size(first),
             after=after,
         )
-        return OrderConnection.from_page(
-            await read_view(info, View.ORDER_SEARCH, at_least, timeout_ms, read)
-        )
+        page = await read_view(info, View.ORDER_SEARCH, at_least, timeout_ms, read)
+        return Connection.of(page, Order.from_row)
 
     @strawberry.field(description="One product, from PRODUCT_CATALOG.")
     async def product(
@@ -169,11 +166,10 @@ class Query:
         after: str | None = None,
         at_least: Position | None = None,
         timeout_ms: int | None = None,
-    ) -> ProductConnection:
+    ) -> Connection[Product]:
         read = partial(info.context.read.products, text, page_size(first), after)
-        return ProductConnection.from_page(
-            await read_view(info, View.PRODUCT_CATALOG, at_least, timeout_ms, read)
-        )
+        page = await read_view(info, View.PRODUCT_CATALOG, at_least, timeout_ms, read)
+        return Connection.of(page, Product.from_row)
 
     @strawberry.field(
         description="One customer with order count and lifetime value, from CUSTOMER_SUMMARY."

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -14,6 +15,7 @@ from schema.enums import OrderStatus, ProjectionState, View
 from schema.scalars import Position
 
 Row = dict[str, Any]
+Node = TypeVar("Node")
 
 
 @strawberry.type
@@ -77,28 +79,24 @@ class PageInfo:
 
 
 @strawberry.type
-class OrderEdge:
+class Edge(Generic[Node]):
     cursor: str
-    node: Order
+    node: Node
 
 
 @strawberry.type
-class OrderConnection:
-    edges: list[OrderEdge]
-    nodes: list[Order]
+class Connection(Generic[Node]):
+    """A page of a list; served as OrderConnection, ProductConnection (strawberry names it)."""
+
+    edges: list[Edge[Node]]
+    nodes: list[Node]
     page_info: PageInfo
 
     @classmethod
-    def from_page(cls, page: Page) -> OrderConnection:
-        nodes = [Order.from_row(row) for row in page.rows]
-        return cls(
-            edges=[OrderEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],
-            nodes=nodes,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-        )
+    def of(cls, page: Page, node: Callable[[Row], Node]) -> Connection[Node]:
+        nodes = [node(row) for row in page.rows]
+        edges = [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)]
+        return cls(edges=edges, nodes=nodes, page_info=PageInfo.of(page))
 
 
 @strawberry.type
@@ -126,31 +124,6 @@ class Product:
             "version",
         )
         return cls(id=strawberry.ID(row["product_id"]), **{field: row[field] for field in fields})
-
-
-@strawberry.type
-class ProductEdge:
-    cursor: str
-    node: Product
-
-
-@strawberry.type
-class ProductConnection:
-    edges: list[ProductEdge]
-    nodes: list[Product]
-    page_info: PageInfo
-
-    @classmethod
-    def from_page(cls, page: Page) -> ProductConnection:
-        nodes = [Product.from_row(row) for row in page.rows]
-        return cls(
-            edges=[ProductEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],
-            nodes=nodes,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-        )
 
 
 @strawberry.type

@@ -1,9 +1,8 @@
-"""The served schema keeps the contract's command side: names, arguments, types, nullability.
+"""The schema served over HTTP keeps the whole contract (schema/contract.graphql, the
+project's copy of the team's contract): nothing removed, renamed or retyped; only optional
+arguments and input fields added."""
 
-CONTRACT is the part of the shared contract (api/contract.graphql) that the service serves
-so far: every mutation, its inputs and result, and the orderHistory audit query. The served
-schema may add to it; it may not remove, rename or retype anything in it.
-"""
+from pathlib import Path
 
 import httpx
 from graphql import (
@@ -17,85 +16,7 @@ from graphql import (
 
 from tests.e2e.api import gql, new_id
 
-CONTRACT = """
-scalar DateTime
-scalar Position
-
-enum OrderStatus { PENDING CONFIRMED SHIPPED DELIVERED CANCELLED }
-enum View {
-  ORDER_DETAILS CUSTOMER_ORDERS ORDER_SEARCH PRODUCT_CATALOG CUSTOMER_SUMMARY SALES_REPORT
-}
-enum ErrorCode { VALIDATION NOT_FOUND CONFLICT RULE_VIOLATED UNAUTHORIZED }
-
-type CommandError { code: ErrorCode!, message: String!, field: String }
-
-type CommandResult {
-  ok: Boolean!
-  commandId: ID!
-  aggregateId: ID
-  version: Int
-  position: Position
-  replayed: Boolean!
-  errors: [CommandError!]!
-  caughtUp: [View!]!
-}
-
-input RegisterCustomerInput { commandId: ID, customerId: ID, name: String!, email: String! }
-input AddProductInput {
-  commandId: ID
-  productId: ID
-  sku: String!
-  name: String!
-  description: String
-  priceCents: Int!
-  initialStock: Int!
-}
-input RestockProductInput { commandId: ID, productId: ID!, quantity: Int! }
-input ChangeProductPriceInput { commandId: ID, productId: ID!, priceCents: Int! }
-input OrderItemInput { productId: ID!, quantity: Int! }
-input CreateOrderInput {
-  commandId: ID
-  orderId: ID
-  customerId: ID!
-  items: [OrderItemInput!]!
-  shippingAddress: String!
-}
-input UpdateOrderStatusInput {
-  commandId: ID
-  orderId: ID!
-  status: OrderStatus!
-  expectedVersion: Int
-}
-input CancelOrderInput { commandId: ID, orderId: ID!, reason: String!, expectedVersion: Int }
-
-type Mutation {
-  registerCustomer(input: RegisterCustomerInput!, waitFor: [View!], timeoutMs: Int): CommandResult!
-  addProduct(input: AddProductInput!, waitFor: [View!], timeoutMs: Int): CommandResult!
-  restockProduct(input: RestockProductInput!, waitFor: [View!], timeoutMs: Int): CommandResult!
-  changeProductPrice(
-    input: ChangeProductPriceInput!, waitFor: [View!], timeoutMs: Int
-  ): CommandResult!
-  createOrder(input: CreateOrderInput!, waitFor: [View!], timeoutMs: Int): CommandResult!
-  updateOrderStatus(
-    input: UpdateOrderStatusInput!, waitFor: [View!], timeoutMs: Int
-  ): CommandResult!
-  cancelOrder(input: CancelOrderInput!, waitFor: [View!], timeoutMs: Int): CommandResult!
-}
-
-type DomainEvent {
-  position: Position!
-  streamId: ID!
-  version: Int!
-  type: String!
-  data: String!
-  recordedAt: DateTime!
-  commandId: ID
-}
-
-type Query {
-  orderHistory(orderId: ID!): [DomainEvent!]!
-}
-"""
+CONTRACT = (Path(__file__).parents[2] / "schema" / "contract.graphql").read_text()
 
 
 def served_schema(client: httpx.Client):
