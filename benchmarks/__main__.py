@@ -24,7 +24,9 @@ from domain.log import AppendRequest, NewEvent, StreamWrite
 from domain.logreader import LogReader
 from domain.repository import AggregateKind, Repository
 from domain.streams import PRODUCTS
+from orders.bootstrap import start_services
 from orders.database import create_engine, create_sync_engine
+from orders.settings import Settings
 from projections.engine import ProjectionEngine
 from projections.registry import PROJECTIONS
 
@@ -187,6 +189,29 @@ def projected_events_per_second(url: str, batch_size: int) -> float:
     return engine.head() * len(PROJECTIONS) / elapsed
 
 
+async def read_your_writes_ms(url: str, commands: int = 200) -> tuple[float, float]:
+    """Median ms from sending a command to (a) its acknowledgement and (b) every view having it,
+    on the embedded default with its in-process workers."""
+    services = await start_services(Settings(database_url=url))
+    views = [p.name for p in PROJECTIONS]
+    acknowledged, visible = [], []
+    try:
+        for n in range(commands):
+            customer_id = str(uuid.uuid4())
+            started = time.perf_counter()
+            record = await services.bus.handle(
+                RegisterCustomer(
+                    command_id=customer_id, customer_id=customer_id, name="B", email=f"{n}@b.co"
+                )
+            )
+            acknowledged.append(time.perf_counter() - started)
+            assert await services.positions.wait(views, record.position, timeout=5) == set(views)
+            visible.append(time.perf_counter() - started)
+    finally:
+        await services.close()
+    return statistics.median(acknowledged) * 1000, statistics.median(visible) * 1000
+
+
 def request_for(write: StreamWrite) -> AppendRequest:
     return AppendRequest(
         command_id=str(uuid.uuid4()), fingerprint="f", aggregate_id="a", writes=(write,)
@@ -240,6 +265,9 @@ async def main(runs: int, database_url: str | None) -> None:
         print(
             f"  events projected/s, one per transaction: {single:9,.0f} ({batched / single:.0f}x)"
         )
+        acknowledged, visible = await read_your_writes_ms(url())
+        print(f"  command acknowledged (median of 200):      {acknowledged:8.2f} ms")
+        print(f"  ... and visible in all {len(PROJECTIONS)} views:         {visible:8.2f} ms")
         with_snapshot, full_replay = await long_stream_loads(url())
         print(f"  load a product with 100,000 events, snapshot: {with_snapshot * 1000:8.2f} ms")
         print(
