@@ -33,6 +33,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -86,6 +87,13 @@ snapshots = Table(
 _Pending = tuple[AppendRequest, "asyncio.Future[CommandRecord]"]
 
 
+def create_tables(conn: Connection) -> None:
+    """Create the log's tables where missing (whichever process starts first does it)."""
+    if conn.dialect.name == "postgresql":  # processes starting together take turns
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+    metadata.create_all(conn)
+
+
 class EventStore:
     """Appends through one writer engine, reads through another."""
 
@@ -98,11 +106,7 @@ class EventStore:
 
     async def create_schema(self) -> None:
         async with self._writer.begin() as conn:
-            if conn.dialect.name == "postgresql":  # processes starting together take turns
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
-                )
-            await conn.run_sync(metadata.create_all)
+            await conn.run_sync(create_tables)
 
     async def close(self) -> None:
         if self._task is not None:

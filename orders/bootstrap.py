@@ -19,7 +19,7 @@ import dramatiq
 from starlette.applications import Starlette
 
 from domain.bus import CommandBus
-from domain.eventstore import EventStore
+from domain.eventstore import EventStore, create_tables
 from domain.logreader import LogReader
 from orders.database import create_engine, create_sync_engine
 from orders.settings import Settings
@@ -151,6 +151,8 @@ def run_worker(settings: Settings, threads: int) -> None:
     """`orders worker`: run projections for the API processes until SIGINT or SIGTERM."""
     if settings.redis_url is None:
         raise SystemExit("orders worker needs REDIS_URL: without it the API runs its own workers")
+    with create_sync_engine(settings.database_url, writes=True).begin() as conn:
+        create_tables(conn)  # a worker may well start before any API process
     publisher = RedisPublisher(settings.redis_url, settings.redis_namespace)
     projections = build_projection_engine(settings, on_advanced=publisher.publish)
     projections.prepare()
