@@ -112,13 +112,13 @@ async def start_services(settings: Settings) -> Services:
     await store.create_schema()
     read = ReadModel(views, Generations())
     positions = ViewPositions(read.positions)
+    projections = build_projection_engine(settings, on_advanced=positions.deliver_threadsafe)
+    await asyncio.to_thread(projections.prepare)  # before anything reads the checkpoints
     tasks = [asyncio.create_task(positions.run(), name="view-positions")]
     if settings.redis_url is not None:  # the workers are elsewhere: hear them through Redis
         tasks.append(
             asyncio.create_task(listen(settings.redis_url, settings.redis_namespace, positions))
         )
-    projections = build_projection_engine(settings, on_advanced=positions.deliver_threadsafe)
-    await asyncio.to_thread(projections.prepare)
     workers = Workers.start(settings, projections, run_here=settings.redis_url is None)
     return Services(
         store=store,

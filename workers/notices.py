@@ -120,14 +120,15 @@ class ViewPositions:
     async def run(self) -> None:
         """Poll the checkpoints while anyone waits or watches (the net under the notices)."""
         self._loop = asyncio.get_running_loop()
-        await self.refresh()
+        first = True
         while True:
-            await asyncio.sleep(self._poll_every)
-            if self._waiters or self._watchers:
+            if first or self._waiters or self._watchers:
                 try:
                     await self.refresh()
-                except Exception:
+                    first = False
+                except Exception:  # the database is away: try again at the next tick
                     log.warning("could not re-read the checkpoints", exc_info=True)
+            await asyncio.sleep(self._poll_every)
 
 
 def channel(namespace: str) -> str:
@@ -164,7 +165,7 @@ async def listen(url: str, namespace: str, positions: ViewPositions) -> None:
                         if message["type"] == "message":
                             name, position, keys = json.loads(message["data"])
                             positions.deliver(name, int(position), keys)
-            except (redis.RedisError, OSError):
+            except Exception:  # Redis (or the database, on refresh) is away: listen again soon
                 log.warning("lost the Redis notices; reconnecting", exc_info=True)
                 await asyncio.sleep(0.5)
     finally:
