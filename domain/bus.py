@@ -25,7 +25,7 @@ class CommandBus:
         store: EventStore,
         handlers: dict[type[Command], Handler] = HANDLERS,
         *,
-        max_attempts: int = 20,
+        max_attempts: int = 100,  # one lost race per concurrent writer of the same stream, at worst
         on_committed: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store

@@ -176,3 +176,13 @@ async def test_a_pinned_expected_version_is_never_retried_into_success(bus: Comm
             )
         )
     assert refused.value.field == "expected_version"
+
+
+async def test_many_concurrent_orders_on_one_product_all_land(bus: CommandBus, store: EventStore):
+    # Given plenty of stock, when 60 orders for one product race, then none is refused
+    buyer, mug = await customer(bus), await product(bus, 1000)
+    outcomes = await asyncio.gather(
+        *(bus.handle(order(buyer, (mug, 1))) for _ in range(60)), return_exceptions=True
+    )
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    assert (await stock_of(store, mug)).reserved == 60
