@@ -6,26 +6,28 @@ with a database of its own.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tests.conftest import service_unavailable
 from tests.e2e.api import Server
 from tests.e2e.processes import environment, running_server
 
 POSTGRES = "postgres@127.0.0.1:5432"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db')}/orders.db"
+def a_database(kind: str, folder: Path) -> Iterator[str]:
+    """A database of its own with no table yet, dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder}/orders.db"
         return
     name = f"orders_e2e_{uuid.uuid4().hex[:12]}"
     created = psql(f'CREATE DATABASE "{name}"')
@@ -33,6 +35,38 @@ def database_url(
         service_unavailable("PostgreSQL", created.stderr.strip())
     yield f"postgresql+asyncpg://{POSTGRES}/{name}"
     psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Each test module runs once on each backend."""
+    yield from a_database(request.param, tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from a_database(request.param, tmp_path)
+
+
+def redis_namespace() -> Iterator[str]:
+    """A key prefix of its own in the real Redis, its keys removed afterwards."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        client.close()
+        service_unavailable("Redis", error)
+    prefix = f"orders-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+namespace = pytest.fixture(redis_namespace)
+module_namespace = pytest.fixture(scope="module")(redis_namespace)
 
 
 def psql(statement: str) -> subprocess.CompletedProcess[str]:

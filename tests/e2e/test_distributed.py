@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-import redis
 
-from tests.conftest import service_unavailable
 from tests.e2e.api import accepted, add_product, create_order, gql, position, register_customer
+from tests.e2e.conftest import REDIS_URL
 from tests.e2e.processes import environment, running_server, start, stop
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-def namespace() -> Iterator[str]:
-    """A key prefix of this test's own in the real Redis, removed afterwards."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        client.close()
-        service_unavailable("Redis", error)
-    prefix = f"orders-test-{uuid.uuid4().hex[:12]}"
-    yield prefix
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
-
 
 FIGURES = """query($customer: ID!, $product: ID!) {
   customer(id: $customer) { orderCount lifetimeValueCents }

@@ -4,18 +4,14 @@ projections; an `orders worker` process does, and tells the API through Redis.""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import redis
 
-from tests.conftest import service_unavailable
 from tests.e2e.api import (
     ALL_VIEWS,
     CREATE_ORDER,
@@ -40,34 +36,14 @@ from tests.e2e.api import (
     with_wait_for,
     ws_session,
 )
-from tests.e2e.conftest import POSTGRES, psql
+from tests.e2e.conftest import REDIS_URL
 from tests.e2e.processes import environment, running_server, start, stop
 
 pytestmark = pytest.mark.anyio
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 FAR_AWAY = 2**62
 CREATE_ORDER_WAITING = with_wait_for(CREATE_ORDER)
 UPDATE_ORDER_STATUS_WAITING = with_wait_for(UPDATE_ORDER_STATUS)
-
-
-def redis_namespace() -> Iterator[str]:
-    """A key prefix of its own in the real Redis, its keys removed afterwards."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        client.close()
-        service_unavailable("Redis", error)
-    prefix = f"orders-test-{uuid.uuid4().hex[:12]}"
-    yield prefix
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
-
-
-namespace = pytest.fixture(redis_namespace)
-module_namespace = pytest.fixture(scope="module")(redis_namespace)
 
 
 @pytest.fixture(scope="module")
@@ -333,20 +309,6 @@ async def test_with_no_worker_a_subscriber_waits_until_one_starts(
                 }
             }
         ]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own, with no table yet."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/orders.db"
-        return
-    name = f"orders_e2e_{uuid.uuid4().hex[:12]}"
-    created = psql(f'CREATE DATABASE "{name}"')
-    if created.returncode != 0:
-        service_unavailable("PostgreSQL", created.stderr.strip())
-    yield f"postgresql+asyncpg://{POSTGRES}/{name}"
-    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.parametrize("history", ["fresh-database", "restarted-on-its-database"])
