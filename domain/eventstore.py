@@ -1,112 +1,68 @@
-"""The event store: one append-only table of events, read by stream or by position.
+"""The event store: one append-only table of events, written by a single writer.
 
-Appends go through a single writer task per process that commits whatever requests
-have queued up in one transaction (group commit); each caller is answered only after
-its batch is durable. Positions are assigned inside the write transaction, which is
-serialized (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), so they are
-commit-ordered: a reader that has seen position P never later finds a new event below P.
+Every append goes through one writer per process, running on a thread of its own with a
+blocking connection: it takes whatever commands have queued up, decides them in arrival
+order against its cache of aggregate states, and commits them in one transaction (group
+commit), one thread hop per batch. Each caller is answered only after its batch is
+durable. Positions are assigned inside the write transaction, which is serialized
+(SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), so they are commit-ordered: a
+reader that has seen position P never later finds a new event below P.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    SmallInteger,
-    String,
-    Table,
-    UniqueConstraint,
-    func,
-    insert,
-    select,
-    text,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, Engine, select
 
-from domain.errors import ConcurrencyError
-from domain.log import AppendRequest, CommandRecord, RecordedEvent, Snapshot
-
-Position = BigInteger().with_variant(Integer(), "sqlite")
-Payload = JSON().with_variant(postgresql.JSONB(), "postgresql")
-APPEND_LOCK_KEY = 0x0E7E57  # the PostgreSQL advisory lock that serializes appends
-SCHEMA_LOCK_KEY = 0x5C4E3A  # ... and the one that serializes creating tables
-
-metadata = MetaData()
-
-events = Table(
-    "events",
-    metadata,
-    Column("position", Position, primary_key=True, autoincrement=False),
-    Column("stream_id", String(200), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("type", String(100), nullable=False),
-    Column("schema_version", SmallInteger, nullable=False),
-    Column("data", Payload, nullable=False),
-    Column("command_id", String(100)),
-    Column("correlation_id", String(100)),
-    Column("causation_id", String(100)),
-    Column("actor", String(200)),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("stream_id", "version", name="events_stream_version"),
+from domain import dialect
+from domain.log import AppendRequest, CommandRecord, RecordedEvent
+from domain.repository import AggregateKind, Loaded, S
+from domain.tables import events, recorded_event
+from domain.writer import (
+    AggregateCache,
+    Decide,
+    Job,
+    WriteBatch,
+    head_position,
+    known_commands,
+    read_aggregate,
 )
 
-commands = Table(
-    "commands",
-    metadata,
-    Column("command_id", String(100), primary_key=True),
-    Column("fingerprint", String(64), nullable=False),
-    Column("aggregate_id", String(100), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("position", Position, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-)
-
-snapshots = Table(
-    "snapshots",
-    metadata,
-    Column("stream_id", String(200), primary_key=True),
-    Column("version", Integer, nullable=False),
-    Column("schema_version", SmallInteger, nullable=False),
-    Column("state", Payload, nullable=False),
-)
-
-_Pending = tuple[AppendRequest, "asyncio.Future[CommandRecord]"]
+T = TypeVar("T")
+_Pending = tuple[Job, "asyncio.Future[CommandRecord]"]
 
 
-def create_tables(conn: Connection) -> None:
-    """Create the log's tables where missing (whichever process starts first does it)."""
-    if conn.dialect.name == "postgresql":  # processes starting together take turns
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-    metadata.create_all(conn)
+class _Stale(Exception):
+    """Another process moved streams the batch took from the cache: decide it again."""
 
 
 class EventStore:
-    """Appends through one writer engine, reads through another."""
+    """Appends through one writer connection, reads through another."""
 
-    def __init__(self, writer: AsyncEngine, reader: AsyncEngine, *, max_batch: int = 500) -> None:
+    def __init__(
+        self,
+        writer: Engine,
+        reader: Engine,
+        *,
+        max_batch: int = 500,
+        cache_size: int = 100_000,
+    ) -> None:
         self._writer = writer
         self._reader = reader
         self._max_batch = max_batch
+        self._cache = AggregateCache(cache_size)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     async def create_schema(self) -> None:
-        async with self._writer.begin() as conn:
-            await conn.run_sync(create_tables)
+        await self._on_writer(self._create_schema)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -116,18 +72,30 @@ class EventStore:
         while not self._queue.empty():
             _, future = self._queue.get_nowait()
             future.cancel()
+        self._thread.shutdown(wait=True)
+        self._writer.dispose()
+        self._reader.dispose()
 
     # --- writing ----------------------------------------------------------------------------
 
+    async def decide(self, command_id: str, decide: Decide) -> CommandRecord:
+        """Decide a command inside the writer and append what it decides, atomically; or
+        replay the record of a command id already handled. Raises the command's refusal."""
+        return await self._submit(Job(command_id, decide))
+
     async def append(self, request: AppendRequest) -> CommandRecord:
-        """Append atomically, or replay the record of a command id already handled.
+        """Append writes decided elsewhere, atomically, or replay a command id's record.
 
         Raises ConcurrencyError when a stream is no longer at its expected version.
         """
+        streams = tuple(write.stream_id for write in request.writes)
+        return await self._submit(Job(request.command_id, lambda _batch: request, streams))
+
+    async def _submit(self, job: Job) -> CommandRecord:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._write_forever(), name="event-store-writer")
         future: asyncio.Future[CommandRecord] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((request, future))
+        self._queue.put_nowait((job, future))
         return await future
 
     async def _write_forever(self) -> None:
@@ -135,27 +103,59 @@ class EventStore:
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            await self._write_batch(batch)
+            outcomes: Sequence[CommandRecord | Exception]
+            try:
+                outcomes = await self._on_writer(self._write, [job for job, _ in batch])
+            except Exception as e:  # the database failed the transaction: nothing was written
+                outcomes = [e] * len(batch)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():  # the caller went away; its command stands if it was written
+                    continue
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
 
-    async def _write_batch(self, batch: list[_Pending]) -> None:
-        outcomes: Sequence[CommandRecord | Exception]
-        try:
-            async with self._writer.begin() as conn:
-                outcomes = await _apply(conn, [request for request, _ in batch])
-        except IntegrityError as e:
-            # Another process won a race the in-transaction checks could not see; retryable.
-            outcomes = [ConcurrencyError(str(e.orig))] * len(batch)
-        except Exception as e:
-            outcomes = [e] * len(batch)
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
-            if future.done():  # the caller went away; its command stands if it was written
+    def _write(self, jobs: list[Job]) -> list[CommandRecord | Exception]:
+        """On the writer's thread: decide and append a batch in one transaction."""
+        for _ in range(3):  # a second round only after another process wrote what we cached
+            try:
+                return self._write_once(jobs)
+            except _Stale:
                 continue
-            if isinstance(outcome, Exception):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+        return self._write_once(jobs)
+
+    def _write_once(self, jobs: list[Job]) -> list[CommandRecord | Exception]:
+        with self._writer.begin() as conn:
+            dialect.lock_appends(conn)
+            batch = WriteBatch(
+                conn,
+                self._cache,
+                known_commands(conn, {job.command_id for job in jobs}),
+                head_position(conn),
+                datetime.now(UTC),
+            )
+            batch.read_ahead(stream for job in jobs for stream in job.streams)
+            outcomes = [batch.run(job) for job in jobs]
+            if stale := batch.stale():
+                self._cache.evict(stale)
+                raise _Stale  # rolls back whatever this round wrote
+            batch.flush()
+        batch.keep()
+        return outcomes
+
+    def _create_schema(self) -> None:
+        with self._writer.begin() as conn:
+            dialect.create_tables(conn)
+
+    async def _on_writer(self, work: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
 
     # --- reading ----------------------------------------------------------------------------
+
+    async def load(self, kind: AggregateKind[S], key: str) -> Loaded[S]:
+        """An aggregate as the log has it now, from its snapshot and the events after it."""
+        return await self._read(read_aggregate, kind, kind.stream_id(key))
 
     async def read_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         query = (
@@ -163,154 +163,22 @@ class EventStore:
             .where(events.c.stream_id == stream_id, events.c.version > after_version)
             .order_by(events.c.version)
         )
-        return await self._read_events(query)
-
-    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
-        query = (
-            select(events)
-            .where(events.c.position > after_position)
-            .order_by(events.c.position)
-            .limit(limit)
-        )
-        return await self._read_events(query)
+        return await self._read(_events, query)
 
     async def head_position(self) -> int:
-        async with self._reader.connect() as conn:
-            head = await conn.scalar(select(func.max(events.c.position)))
-        return int(head or 0)
-
-    async def load_snapshot(self, stream_id: str) -> Snapshot | None:
-        async with self._reader.connect() as conn:
-            row = (
-                await conn.execute(select(snapshots).where(snapshots.c.stream_id == stream_id))
-            ).first()
-        return Snapshot(**row._mapping) if row else None
+        return await self._read(head_position)
 
     async def find_command(self, command_id: str) -> CommandRecord | None:
-        async with self._reader.connect() as conn:
-            query = select(commands).where(commands.c.command_id == command_id)
-            row = (await conn.execute(query)).first()
-        return _command_record(row._mapping, replayed=True) if row else None
+        found = await self._read(known_commands, [command_id])
+        return found.get(command_id)
 
-    async def _read_events(self, query: Any) -> list[RecordedEvent]:
-        async with self._reader.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [recorded_event(row._mapping) for row in rows]
+    async def _read(self, read: Callable[..., T], *args: object) -> T:
+        def run() -> T:
+            with self._reader.connect() as conn:
+                return read(conn, *args)
 
-
-async def _apply(
-    conn: AsyncConnection, requests: list[AppendRequest]
-) -> list[CommandRecord | Exception]:
-    """Check and write one batch inside the current transaction."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
-    known = await _known_commands(conn, {r.command_id for r in requests})
-    versions = await _stream_versions(conn, {w.stream_id for r in requests for w in r.writes})
-    head = int(await conn.scalar(select(func.coalesce(func.max(events.c.position), 0))) or 0)
-    now = datetime.now(UTC)
-    event_rows: list[dict[str, Any]] = []
-    command_rows: list[dict[str, Any]] = []
-    snapshot_rows: list[dict[str, Any]] = []
-    outcomes: list[CommandRecord | Exception] = []
-    for request in requests:
-        if (record := known.get(request.command_id)) is not None:
-            outcomes.append(replace(record, replayed=True))
-            continue
-        stale = [
-            w.stream_id
-            for w in request.writes
-            if versions.get(w.stream_id, 0) != w.expected_version
-        ]
-        if stale:
-            outcomes.append(ConcurrencyError(f"streams moved on: {', '.join(stale)}"))
-            continue
-        for write in request.writes:
-            for event in write.events:
-                head += 1
-                versions[write.stream_id] = versions.get(write.stream_id, 0) + 1
-                event_rows.append(
-                    {
-                        "position": head,
-                        "stream_id": write.stream_id,
-                        "version": versions[write.stream_id],
-                        "type": event.type,
-                        "schema_version": event.schema_version,
-                        "data": event.data,
-                        "command_id": request.command_id,
-                        "correlation_id": request.correlation_id or request.command_id,
-                        "causation_id": request.causation_id,
-                        "actor": request.actor,
-                        "recorded_at": now,
-                    }
-                )
-            if write.snapshot is not None:
-                snapshot_rows.append(vars(write.snapshot))
-        record = CommandRecord(
-            command_id=request.command_id,
-            fingerprint=request.fingerprint,
-            aggregate_id=request.aggregate_id,
-            version=versions.get(request.writes[0].stream_id, 0),
-            position=head,
-        )
-        known[request.command_id] = record
-        command_rows.append(_command_row(record, now))
-        outcomes.append(record)
-    if event_rows:
-        await conn.execute(insert(events), event_rows)
-        await conn.execute(insert(commands), command_rows)
-    if snapshot_rows:
-        await _upsert_snapshots(conn, snapshot_rows)
-    return outcomes
+        return await asyncio.to_thread(run)
 
 
-async def _known_commands(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, CommandRecord]:
-    rows = await conn.execute(select(commands).where(commands.c.command_id.in_(list(ids))))
-    return {row.command_id: _command_record(row._mapping, replayed=True) for row in rows}
-
-
-async def _stream_versions(conn: AsyncConnection, stream_ids: Iterable[str]) -> dict[str, int]:
-    query = (
-        select(events.c.stream_id, func.max(events.c.version))
-        .where(events.c.stream_id.in_(list(stream_ids)))
-        .group_by(events.c.stream_id)
-    )
-    return {stream_id: int(version) for stream_id, version in await conn.execute(query)}
-
-
-async def _upsert_snapshots(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = dialect_insert(snapshots)
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[snapshots.c.stream_id],
-            set_={c: statement.excluded[c] for c in ("version", "schema_version", "state")},
-            where=snapshots.c.version < statement.excluded.version,
-        ),
-        rows,
-    )
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored time in UTC: SQLite hands back naive datetimes, PostgreSQL its session's zone."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _command_row(record: CommandRecord, recorded_at: datetime) -> dict[str, Any]:
-    fields = ("command_id", "fingerprint", "aggregate_id", "version", "position")
-    return {field: getattr(record, field) for field in fields} | {"recorded_at": recorded_at}
-
-
-def _command_record(row: Any, *, replayed: bool) -> CommandRecord:
-    return CommandRecord(
-        command_id=row["command_id"],
-        fingerprint=row["fingerprint"],
-        aggregate_id=row["aggregate_id"],
-        version=row["version"],
-        position=row["position"],
-        replayed=replayed,
-    )
-
-
-def recorded_event(row: Any) -> RecordedEvent:
-    """The event a row of the `events` table holds."""
-    return RecordedEvent(**{**row, "recorded_at": as_utc(row["recorded_at"])})
+def _events(conn: Connection, query: object) -> list[RecordedEvent]:
+    return [recorded_event(row._mapping) for row in conn.execute(query)]  # type: ignore[call-overload]

@@ -1,12 +1,15 @@
 """Command handlers: load the aggregates a command needs, let them decide, return the writes.
 
-The bus appends what a handler returns; a handler never writes by itself.
+Handlers run inside the event store's single writer, one command after another, against
+the aggregates as the commands before them left them; the writer appends what a handler
+returns. A handler does no I/O of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from domain import claims, customer, order, product
@@ -23,7 +26,7 @@ from domain.commands import (
 )
 from domain.events import Event
 from domain.log import StreamWrite
-from domain.repository import Repository
+from domain.repository import Loaded, Repository
 from domain.streams import CUSTOMERS, EMAIL_CLAIMS, ORDERS, PRODUCTS, SKU_CLAIMS
 
 
@@ -35,81 +38,110 @@ class Changes:
     writes: tuple[StreamWrite, ...]
 
 
-async def register_customer(cmd: RegisterCustomer, repo: Repository) -> Changes:
-    new = await repo.load(CUSTOMERS, cmd.customer_id)
-    email = await repo.load(EMAIL_CLAIMS, cmd.email.casefold())
+def register_customer(cmd: RegisterCustomer, repo: Repository) -> Changes:
+    new = repo.load(CUSTOMERS, cmd.customer_id)
+    email = repo.load(EMAIL_CLAIMS, cmd.email.casefold())
     registered = customer.register(new.state, cmd)
     claimed = claims.claim(email.state, cmd.customer_id, field="email", what="this e-mail address")
     return Changes(cmd.customer_id, (new.write(registered), email.write(claimed)))
 
 
-async def add_product(cmd: AddProduct, repo: Repository) -> Changes:
-    new = await repo.load(PRODUCTS, cmd.product_id)
-    sku = await repo.load(SKU_CLAIMS, cmd.sku)
+def add_product(cmd: AddProduct, repo: Repository) -> Changes:
+    new = repo.load(PRODUCTS, cmd.product_id)
+    sku = repo.load(SKU_CLAIMS, cmd.sku)
     added = product.add(new.state, cmd)
     claimed = claims.claim(sku.state, cmd.product_id, field="sku", what="this SKU")
     return Changes(cmd.product_id, (new.write(added), sku.write(claimed)))
 
 
-async def restock_product(cmd: RestockProduct, repo: Repository) -> Changes:
-    loaded = await repo.load(PRODUCTS, cmd.product_id)
+def restock_product(cmd: RestockProduct, repo: Repository) -> Changes:
+    loaded = repo.load(PRODUCTS, cmd.product_id)
     return Changes(cmd.product_id, (loaded.write(product.restock(loaded.state, cmd)),))
 
 
-async def change_product_price(cmd: ChangeProductPrice, repo: Repository) -> Changes:
-    loaded = await repo.load(PRODUCTS, cmd.product_id)
+def change_product_price(cmd: ChangeProductPrice, repo: Repository) -> Changes:
+    loaded = repo.load(PRODUCTS, cmd.product_id)
     return Changes(cmd.product_id, (loaded.write(product.change_price(loaded.state, cmd)),))
 
 
-async def create_order(cmd: CreateOrder, repo: Repository) -> Changes:
+def create_order(cmd: CreateOrder, repo: Repository) -> Changes:
     """Place the order and reserve its stock in the same append: all of it or nothing."""
-    new = await repo.load(ORDERS, cmd.order_id)
-    buyer = await repo.load(CUSTOMERS, cmd.customer_id)
-    stock = {item.product_id: await repo.load(PRODUCTS, item.product_id) for item in cmd.items}
+    new = repo.load(ORDERS, cmd.order_id)
+    buyer = repo.load(CUSTOMERS, cmd.customer_id)
+    stock = {item.product_id: repo.load(PRODUCTS, item.product_id) for item in cmd.items}
     created = order.create(new.state, cmd, buyer.state, {k: v.state for k, v in stock.items()})
-    reservations = [
-        stock[item.product_id].write(
-            product.reserve(
-                stock[item.product_id].state, cmd.order_id, item.quantity, field=f"items.{i}"
-            )
-        )
-        for i, item in enumerate(cmd.items)
-    ]
-    return Changes(cmd.order_id, (new.write(created), *reservations))
+    reserved = _per_product(
+        stock,
+        [
+            (item.product_id, partial(_reserve, cmd.order_id, item.quantity, f"items.{i}"))
+            for i, item in enumerate(cmd.items)
+        ],
+    )
+    return Changes(cmd.order_id, (new.write(created), *reserved))
 
 
-async def update_order_status(cmd: UpdateOrderStatus, repo: Repository) -> Changes:
-    loaded = await repo.load(ORDERS, cmd.order_id)
+def update_order_status(cmd: UpdateOrderStatus, repo: Repository) -> Changes:
+    loaded = repo.load(ORDERS, cmd.order_id)
     placed = order.existing_order(loaded.state)
     loaded.expect(cmd.expected_version)
     moved = order.change_status(placed, cmd)
     stock: tuple[StreamWrite, ...] = ()
     if cmd.status is OrderStatus.SHIPPED:  # reserved stock leaves the warehouse
-        stock = await _move_stock(repo, placed, product.ship)
+        stock = _move_stock(repo, placed, product.ship)
     return Changes(cmd.order_id, (loaded.write(moved), *stock))
 
 
-async def cancel_order(cmd: CancelOrder, repo: Repository) -> Changes:
-    loaded = await repo.load(ORDERS, cmd.order_id)
+def cancel_order(cmd: CancelOrder, repo: Repository) -> Changes:
+    loaded = repo.load(ORDERS, cmd.order_id)
     placed = order.existing_order(loaded.state)
     loaded.expect(cmd.expected_version)
     cancelled = order.cancel(placed, cmd)
-    released = await _move_stock(repo, placed, product.release)
+    released = _move_stock(repo, placed, product.release)
     return Changes(cmd.order_id, (loaded.write(cancelled), *released))
 
 
-async def _move_stock(
+def _move_stock(
     repo: Repository, placed: order.Order, move: Callable[[product.Product, str, int], list[Event]]
 ) -> tuple[StreamWrite, ...]:
-    writes = []
-    for line in placed.lines:
-        loaded = await repo.load(PRODUCTS, line.product_id)
-        stocked = product.existing(loaded.state, "order_id")
-        writes.append(loaded.write(move(stocked, placed.order_id, line.quantity)))
-    return tuple(writes)
+    stock = {line.product_id: repo.load(PRODUCTS, line.product_id) for line in placed.lines}
+    return _per_product(
+        stock,
+        [
+            (line.product_id, partial(_move, move, placed.order_id, line.quantity))
+            for line in placed.lines
+        ],
+    )
 
 
-Handler = Callable[[Any, Repository], Awaitable[Changes]]
+StockStep = Callable[[product.Product | None], list[Event]]
+
+
+def _per_product(
+    stock: dict[str, Loaded[product.Product]], steps: list[tuple[str, StockStep]]
+) -> tuple[StreamWrite, ...]:
+    """One write per product: lines naming the same product decide on what earlier ones left."""
+    decided: dict[str, list[Event]] = {product_id: [] for product_id, _ in steps}
+    for product_id, step in steps:
+        decided[product_id] += step(stock[product_id].after(decided[product_id]))
+    return tuple(stock[product_id].write(events) for product_id, events in decided.items())
+
+
+def _reserve(
+    order_id: str, quantity: int, field: str, state: product.Product | None
+) -> list[Event]:
+    return product.reserve(state, order_id, quantity, field=field)
+
+
+def _move(
+    move: Callable[[product.Product, str, int], list[Event]],
+    order_id: str,
+    quantity: int,
+    state: product.Product | None,
+) -> list[Event]:
+    return move(product.existing(state, "order_id"), order_id, quantity)
+
+
+Handler = Callable[[Any, Repository], Changes]
 
 HANDLERS: dict[type[Command], Handler] = {
     RegisterCustomer: register_customer,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from domain.events import Data, Event, decode
+
+if TYPE_CHECKING:
+    from domain.repository import Folded
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +37,7 @@ class StreamWrite:
     expected_version: int
     events: tuple[NewEvent, ...]
     snapshot: Snapshot | None = None
+    state_after: Folded | None = None  # the state the events lead to, where the writer knows it
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
-from domain.eventstore import events, recorded_event
 from domain.log import RecordedEvent
+from domain.tables import events, recorded_event
 
 
 class LogReader:

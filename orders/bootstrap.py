@@ -19,7 +19,8 @@ import dramatiq
 from starlette.applications import Starlette
 
 from domain.bus import CommandBus
-from domain.eventstore import EventStore, create_tables
+from domain.dialect import create_tables
+from domain.eventstore import EventStore
 from domain.logreader import LogReader
 from orders.database import create_engine, create_sync_engine
 from orders.settings import Settings
@@ -105,10 +106,11 @@ class Services:
 
 
 async def start_services(settings: Settings) -> Services:
-    writer = create_engine(settings.database_url, writes=True)
-    reader = create_engine(settings.database_url, writes=False)
+    store = EventStore(
+        create_sync_engine(settings.database_url, writes=True),
+        create_sync_engine(settings.database_url, writes=False),
+    )
     views = create_engine(settings.views_url, writes=False)
-    store = EventStore(writer, reader)
     await store.create_schema()
     read = ReadModel(views, Generations())
     positions = ViewPositions(read.positions)
@@ -128,7 +130,7 @@ async def start_services(settings: Settings) -> Services:
         positions=positions,
         workers=workers,
         tasks=tuple(tasks),
-        engines=(writer, reader, views),
+        engines=(views,),
     )
 
 

@@ -36,7 +36,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     if args.command == "serve":
-        uvicorn.run("orders.bootstrap:create_app", factory=True, host=args.host, port=args.port)
+        uvicorn.run(
+            "orders.bootstrap:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            access_log=settings.access_log,
+        )
     elif args.command == "worker":
         from orders.bootstrap import run_worker
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-from domain.eventstore import as_utc
+from domain.utc import as_utc
 
 Position = BigInteger().with_variant(Integer(), "sqlite")
 

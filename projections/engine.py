@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from domain.eventstore import SCHEMA_LOCK_KEY
+from domain.dialect import SCHEMA_LOCK_KEY
 from domain.log import RecordedEvent
 from domain.logreader import LogReader
 from projections.checkpoints import Checkpoint, State, checkpoints, skipped_events

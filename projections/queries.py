@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from projections import (
@@ -36,6 +37,8 @@ from projections.checkpoints import checkpoints
 from projections.generations import Generations
 from projections.projection import Projection, Row
 
+T = TypeVar("T")
+
 
 class BadCursor(ValueError):
     """A page cursor that this service did not hand out."""
@@ -48,36 +51,35 @@ class Page:
     has_next_page: bool
 
 
-@dataclass(frozen=True)
-class Read:
-    """What a query read, and the position its view had reached when it read it."""
-
-    value: Any
-    view: str | None
-    position: int
-
-
 class ReadModel:
+    """Reads the live generation of each view: one statement per read.
+
+    Which generation is live is kept in memory and looked up again only when its table has
+    gone (a rebuild was promoted and the old generation dropped). Where each view has got
+    to is known from the notices (workers.notices), not read here.
+    """
+
     def __init__(self, engine: AsyncEngine, generations: Generations) -> None:
         self._engine = engine
         self._generations = generations
+        self._live: dict[str, int] = {}  # projection name -> its live generation
 
-    async def order(self, order_id: str) -> Read:
-        async with self._engine.connect() as conn:
-            orders, position = await self._live(conn, order_details.PROJECTION, "order_details")
-            row = await _one(conn, select(orders).where(orders.c.order_id == order_id))
-        return Read(row, "ORDER_DETAILS", position)
+    async def order(self, order_id: str) -> Row | None:
+        async def read(conn: AsyncConnection, orders: Table) -> Row | None:
+            return await _one(conn, select(orders).where(orders.c.order_id == order_id))
+
+        return await self._read(order_details.PROJECTION, "order_details", read)
 
     async def customer_orders(
         self, customer_id: str, first: int, after: str | None, status: str | None
-    ) -> Read:
-        async with self._engine.connect() as conn:
-            orders, position = await self._live(conn, customer_orders.PROJECTION, "customer_orders")
+    ) -> Page:
+        async def read(conn: AsyncConnection, orders: Table) -> Page:
             filters = [orders.c.customer_id == customer_id]
             if status is not None:
                 filters.append(orders.c.status == status)
-            page = await _newest_first(conn, orders, filters, first, after)
-        return Read(page, "CUSTOMER_ORDERS", position)
+            return await _newest_first(conn, orders, filters, first, after)
+
+        return await self._read(customer_orders.PROJECTION, "customer_orders", read)
 
     async def search_orders(
         self,
@@ -90,9 +92,8 @@ class ReadModel:
         created_to: datetime | None,
         first: int,
         after: str | None,
-    ) -> Read:
-        async with self._engine.connect() as conn:
-            orders, position = await self._live(conn, order_search.PROJECTION, "order_search")
+    ) -> Page:
+        async def read(conn: AsyncConnection, orders: Table) -> Page:
             filters: list[ColumnElement[bool]] = []
             words = order_search.matching(orders, text_query or "", conn.dialect.name)
             if words is not None:
@@ -107,22 +108,18 @@ class ReadModel:
                 filters.append(orders.c.created_at >= created_from)
             if created_to is not None:
                 filters.append(orders.c.created_at <= created_to)
-            page = await _newest_first(conn, orders, filters, first, after)
-        return Read(page, "ORDER_SEARCH", position)
+            return await _newest_first(conn, orders, filters, first, after)
 
-    async def product(self, product_id: str) -> Read:
-        async with self._engine.connect() as conn:
-            products, position = await self._live(
-                conn, product_catalog.PROJECTION, "product_catalog"
-            )
-            row = await _one(conn, select(products).where(products.c.product_id == product_id))
-        return Read(row, "PRODUCT_CATALOG", position)
+        return await self._read(order_search.PROJECTION, "order_search", read)
 
-    async def products(self, text_query: str | None, first: int, after: str | None) -> Read:
-        async with self._engine.connect() as conn:
-            products, position = await self._live(
-                conn, product_catalog.PROJECTION, "product_catalog"
-            )
+    async def product(self, product_id: str) -> Row | None:
+        async def read(conn: AsyncConnection, products: Table) -> Row | None:
+            return await _one(conn, select(products).where(products.c.product_id == product_id))
+
+        return await self._read(product_catalog.PROJECTION, "product_catalog", read)
+
+    async def products(self, text_query: str | None, first: int, after: str | None) -> Page:
+        async def read(conn: AsyncConnection, products: Table) -> list[Row]:
             query = (
                 select(products).order_by(products.c.name, products.c.product_id).limit(first + 1)
             )
@@ -135,61 +132,85 @@ class ReadModel:
                     tuple_(products.c.name, products.c.product_id)
                     > tuple_(literal(name), literal(product_id))
                 )
-            rows = [dict(r._mapping) for r in await conn.execute(query)]
-        page = _page(rows, first, lambda row: ["products", row["name"], row["product_id"]])
-        return Read(page, "PRODUCT_CATALOG", position)
+            return [dict(r._mapping) for r in await conn.execute(query)]
 
-    async def customer(self, customer_id: str) -> Read:
-        async with self._engine.connect() as conn:
-            customers, position = await self._live(
-                conn, customer_summary.PROJECTION, "customer_summary"
-            )
-            row = await _one(conn, select(customers).where(customers.c.customer_id == customer_id))
-        return Read(row, "CUSTOMER_SUMMARY", position)
+        rows = await self._read(product_catalog.PROJECTION, "product_catalog", read)
+        return _page(rows, first, lambda row: ["products", row["name"], row["product_id"]])
 
-    async def sales_report(self, first_day: date, last_day: date) -> Read:
+    async def customer(self, customer_id: str) -> Row | None:
+        async def read(conn: AsyncConnection, customers: Table) -> Row | None:
+            query = select(customers).where(customers.c.customer_id == customer_id)
+            return await _one(conn, query)
+
+        return await self._read(customer_summary.PROJECTION, "customer_summary", read)
+
+    async def sales_report(self, first_day: date, last_day: date) -> list[Row]:
         """One row per day of the range, days without orders included."""
-        async with self._engine.connect() as conn:
-            days, position = await self._live(conn, sales_report.PROJECTION, "sales_daily")
+
+        async def read(conn: AsyncConnection, days: Table) -> dict[str, Row]:
             query = select(days).where(
                 days.c.day >= first_day.isoformat(), days.c.day <= last_day.isoformat()
             )
-            found = {r.day: dict(r._mapping) for r in await conn.execute(query)}
+            return {r.day: dict(r._mapping) for r in await conn.execute(query)}
+
+        found = await self._read(sales_report.PROJECTION, "sales_daily", read)
         span = (last_day - first_day).days + 1
         every_day = [(first_day + timedelta(days=n)).isoformat() for n in range(span)]
         empty = {"orders": 0, "items_sold": 0, "revenue_cents": 0}
-        return Read(
-            [found.get(day, {"day": day, **empty}) for day in every_day], "SALES_REPORT", position
-        )
+        return [found.get(day, {"day": day, **empty}) for day in every_day]
 
-    async def top_products(self, limit: int) -> Read:
-        async with self._engine.connect() as conn:
-            sales, position = await self._live(conn, sales_report.PROJECTION, "sales_products")
+    async def top_products(self, limit: int) -> list[Row]:
+        async def read(conn: AsyncConnection, sales: Table) -> list[Row]:
             query = (
                 select(sales)
                 .order_by(sales.c.revenue_cents.desc(), sales.c.product_id)
                 .limit(limit)
             )
-            rows = [dict(r._mapping) for r in await conn.execute(query)]
-        return Read(rows, "SALES_REPORT", position)
+            return [dict(r._mapping) for r in await conn.execute(query)]
+
+        return await self._read(sales_report.PROJECTION, "sales_products", read)
 
     async def positions(self) -> dict[str, int]:
         """Where each projection's live generation has got to."""
-        query = select(checkpoints.c.name, checkpoints.c.position).where(
+        query = select(checkpoints.c.name, checkpoints.c.generation, checkpoints.c.position).where(
             checkpoints.c.live.is_(True)
         )
         async with self._engine.connect() as conn:
-            return {name: int(position) for name, position in await conn.execute(query)}
+            rows = (await conn.execute(query)).all()
+        self._live.update({name: generation for name, generation, _ in rows})
+        return {name: int(position) for name, _, position in rows}
 
-    async def _live(
-        self, conn: AsyncConnection, projection: Projection, table: str
-    ) -> tuple[Table, int]:
-        """The live generation's table, and the position that generation has reached."""
-        query = select(checkpoints.c.generation, checkpoints.c.position).where(
-            checkpoints.c.name == projection.name, checkpoints.c.live.is_(True)
-        )
-        live = (await conn.execute(query)).one()
-        return self._generations.tables(projection, live.generation)[table], int(live.position)
+    async def _read(
+        self,
+        projection: Projection,
+        table: str,
+        read: Callable[[AsyncConnection, Table], Awaitable[T]],
+    ) -> T:
+        """`read` on the live generation's table."""
+        try:
+            return await self._read_live(projection, table, read)
+        except DBAPIError:  # a rebuild may have gone live and dropped this generation: once more
+            self._live.pop(projection.name, None)
+            return await self._read_live(projection, table, read)
+
+    async def _read_live(
+        self,
+        projection: Projection,
+        table: str,
+        read: Callable[[AsyncConnection, Table], Awaitable[T]],
+    ) -> T:
+        async with self._engine.connect() as conn:
+            if projection.name not in self._live:
+                self._live[projection.name] = await _live_generation(conn, projection.name)
+            tables = self._generations.tables(projection, self._live[projection.name])
+            return await read(conn, tables[table])
+
+
+async def _live_generation(conn: AsyncConnection, name: str) -> int:
+    query = select(checkpoints.c.generation).where(
+        checkpoints.c.name == name, checkpoints.c.live.is_(True)
+    )
+    return int((await conn.execute(query)).scalar_one())
 
 
 async def _one(conn: AsyncConnection, query: Select[Any]) -> Row | None:

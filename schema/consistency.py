@@ -15,7 +15,6 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
-from projections.queries import Read
 from projections.registry import PROJECTIONS
 from schema.context import Context
 from schema.enums import View
@@ -46,9 +45,13 @@ async def read_view(
     view: View,
     at_least: int | None,
     timeout_ms: int | None,
-    read: Callable[[], Awaitable[Read]],
+    read: Callable[[], Awaitable[Any]],
 ) -> Any:
-    """Read one view, no older than `at_least`; note the position it was read at."""
+    """Read one view, no older than `at_least`; note the position it was read at.
+
+    The position is the one known before the read (from the notices), so the rows read are
+    at least that fresh: views only move forward.
+    """
     if at_least is not None and not await reached(
         info, [view], at_least, seconds(timeout_ms, 2000)
     ):
@@ -56,9 +59,10 @@ async def read_view(
             f"{view.value} has not reached position {at_least} yet; try again",
             extensions={"code": "STALE_VIEW", "view": view.value, "atLeast": str(at_least)},
         )
+    position = info.context.positions.latest(PROJECTION_OF[view])
     result = await read()
-    info.context.view_positions[view.value] = result.position
-    return result.value
+    info.context.view_positions[view.value] = position
+    return result
 
 
 class ViewPositionsExtension(SchemaExtension):

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
-from graphql import GraphQLError
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
 )
 
 MAX_TOKENS = 2_000  # GraphiQL's introspection query is about 500
@@ -20,7 +33,11 @@ MAX_ALIASES = 30
 # The deepest query the contract allows (connection > edges > node > items > field) is 5;
 # introspection fields are not counted, so GraphiQL's introspection always passes.
 MAX_DEPTH = 8
+# Fields once every fragment spread is expanded: a few spreads of spreads would otherwise
+# ask for millions. GraphiQL's introspection query expands to about 200.
+MAX_FIELDS = 2_000
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+CACHED_DOCUMENTS = 1_000  # parsed and validated documents kept, least recently used dropped
 MAX_BODY_BYTES = 256 * 1024
 
 
@@ -30,10 +47,92 @@ def is_clients_mistake(error: GraphQLError) -> bool:
     return cause is None or isinstance(cause, GraphQLError | ValueError)
 
 
+@dataclass(frozen=True)
+class _Cost:
+    depth: int = 0  # introspection fields (`__schema`, ...) are not counted, as GraphiQL needs them
+    aliases: int = 0
+    fields: int = 0
+
+    def __add__(self, other: _Cost) -> _Cost:
+        return _Cost(
+            max(self.depth, other.depth), self.aliases + other.aliases, self.fields + other.fields
+        )
+
+
+class OperationCost(ValidationRule):
+    """Refuses operations too deep, with too many aliases, or too many fields once expanded.
+
+    Each fragment is measured once, so the check takes time linear in the document's size
+    however its spreads multiply. Built once, so validation results can be cached.
+    """
+
+    def enter_document(self, node: DocumentNode, *_args: Any) -> Any:
+        fragments = {
+            d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        measured: dict[str, _Cost] = {}
+        for definition in node.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                cost = _measure(definition.selection_set, fragments, measured, set())
+                for problem in _over_limits(cost):
+                    self.report_error(GraphQLError(problem, [definition]))
+        return self.SKIP
+
+
+def _measure(
+    selections: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    measured: dict[str, _Cost],
+    visiting: set[str],
+) -> _Cost:
+    total = _Cost()
+    for selection in selections.selections if selections else ():
+        if isinstance(selection, FieldNode):
+            inner = _measure(selection.selection_set, fragments, measured, visiting)
+            own = 0 if selection.name.value.startswith("__") or not selection.selection_set else 1
+            total += _Cost(
+                depth=own + inner.depth if own else 0,
+                aliases=inner.aliases + (selection.alias is not None),
+                fields=inner.fields + 1,
+            )
+        elif isinstance(selection, InlineFragmentNode):
+            total += _measure(selection.selection_set, fragments, measured, visiting)
+        elif isinstance(selection, FragmentSpreadNode):
+            total += _fragment(selection.name.value, fragments, measured, visiting)
+    return total
+
+
+def _fragment(
+    name: str,
+    fragments: dict[str, FragmentDefinitionNode],
+    measured: dict[str, _Cost],
+    visiting: set[str],
+) -> _Cost:
+    if name not in measured:
+        if name in visiting or name not in fragments:  # cycles and unknowns: other rules say so
+            return _Cost()
+        visiting.add(name)
+        measured[name] = _measure(fragments[name].selection_set, fragments, measured, visiting)
+        visiting.discard(name)
+    return measured[name]
+
+
+def _over_limits(cost: _Cost) -> list[str]:
+    problems = []
+    if cost.depth > MAX_DEPTH:
+        problems.append(f"the operation exceeds the maximum depth of {MAX_DEPTH}")
+    if cost.aliases > MAX_ALIASES:
+        problems.append(f"the operation has more than {MAX_ALIASES} aliases")
+    if cost.fields > MAX_FIELDS:
+        problems.append(f"the operation asks for more than {MAX_FIELDS} fields, spreads expanded")
+    return problems
+
+
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [
     partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-    partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-    partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+    partial(ParserCache, maxsize=CACHED_DOCUMENTS),
+    partial(AddValidationRules, [OperationCost]),
+    partial(ValidationCache, maxsize=CACHED_DOCUMENTS),
     # Anything else (a database error, a bug) reaches the client as "Unexpected error."
     partial(MaskErrors, should_mask_error=lambda error: not is_clients_mistake(error)),
 ]

@@ -79,7 +79,7 @@ class Subscription:
         try:
             shown: Row | None = None
             while True:
-                row = (await read.order(order_id)).value
+                row = await read.order(order_id)
                 if row is not None and (shown is None or row["version"] > shown["version"]):
                     if shown is not None:  # commits the row has moved past since we showed it
                         async for between in rows_between(info, shown, row["version"]):

@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from domain.eventstore import as_utc
+from domain.utc import as_utc
 from projections.engine import Status
 from projections.queries import Page
 from schema.enums import OrderStatus, ProjectionState, View

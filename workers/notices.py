@@ -118,16 +118,14 @@ class ViewPositions:
             self.deliver(name, position)  # rows unknown: watchers of `name` look again
 
     async def run(self) -> None:
-        """Poll the checkpoints while anyone waits or watches (the net under the notices)."""
+        """Poll the checkpoints (the net under the notices): reads and cached answers rely on
+        the positions known here, so they are kept fresh even when no one waits."""
         self._loop = asyncio.get_running_loop()
-        first = True
         while True:
-            if first or self._waiters or self._watchers:
-                try:
-                    await self.refresh()
-                    first = False
-                except Exception:  # the database is away: try again at the next tick
-                    log.warning("could not re-read the checkpoints", exc_info=True)
+            try:
+                await self.refresh()
+            except Exception:  # the database is away: try again at the next tick
+                log.warning("could not re-read the checkpoints", exc_info=True)
             await asyncio.sleep(self._poll_every)
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from domain.bus import CommandBus
 from domain.eventstore import EventStore
-from orders.database import create_engine
+from domain.log import RecordedEvent
+from domain.logreader import LogReader
+from orders.database import create_sync_engine
 from tests.conftest import service_unavailable
 
 POSTGRES = os.environ.get("TEST_POSTGRES", "postgres@127.0.0.1:5432")
@@ -35,14 +37,27 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterato
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[EventStore]:
-    writer = create_engine(database_url, writes=True)
-    reader = create_engine(database_url, writes=False)
-    event_store = EventStore(writer, reader)
+    event_store = open_store(database_url)
     await event_store.create_schema()
     yield event_store
     await event_store.close()
-    await writer.dispose()
-    await reader.dispose()
+
+
+def open_store(database_url: str) -> EventStore:
+    """The store as the service builds it: blocking engines, one for the writer's thread."""
+    return EventStore(
+        create_sync_engine(database_url, writes=True),
+        create_sync_engine(database_url, writes=False),
+    )
+
+
+def read_log(database_url: str, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+    """The log in position order, as projections read it."""
+    engine = create_sync_engine(database_url, writes=False)
+    try:
+        return LogReader(engine).read_after(after, limit)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

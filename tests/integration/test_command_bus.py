@@ -17,7 +17,6 @@ from domain.commands import (
 )
 from domain.errors import Conflict, RuleViolated
 from domain.eventstore import EventStore
-from domain.repository import Repository
 from domain.streams import PRODUCTS
 
 pytestmark = pytest.mark.anyio
@@ -67,7 +66,7 @@ def order(customer_id: str, *lines: tuple[str, int], order_id: str | None = None
 
 
 async def stock_of(store: EventStore, product_id: str):
-    return (await Repository(store).load(PRODUCTS, product_id)).state
+    return (await store.load(PRODUCTS, product_id)).state
 
 
 async def test_a_repeated_command_is_answered_from_its_first_result(

@@ -7,8 +7,11 @@ import pytest
 from sqlalchemy import insert
 
 from domain.errors import ConcurrencyError
-from domain.eventstore import EventStore, events
+from domain.eventstore import EventStore
 from domain.log import AppendRequest, NewEvent, StreamWrite
+from domain.tables import events
+from orders.database import create_sync_engine
+from tests.integration.conftest import read_log
 
 pytestmark = pytest.mark.anyio
 
@@ -25,12 +28,14 @@ def write(stream_id: str, expected_version: int, count: int = 1) -> StreamWrite:
     return StreamWrite(stream_id=stream_id, expected_version=expected_version, events=new)
 
 
-async def test_appends_number_streams_from_1_and_positions_globally(store: EventStore):
+async def test_appends_number_streams_from_1_and_positions_globally(
+    database_url: str, store: EventStore
+):
     first = await store.append(request("c1", write("s-a", 0, 2)))
     second = await store.append(request("c2", write("s-b", 0), write("s-a", 2)))
     assert (first.version, first.position) == (2, 2)
     assert (second.version, second.position) == (1, 4)
-    assert [(e.stream_id, e.version, e.position) for e in await store.read_all()] == [
+    assert [(e.stream_id, e.version, e.position) for e in read_log(database_url)] == [
         ("s-a", 1, 1),
         ("s-a", 2, 2),
         ("s-b", 1, 3),
@@ -67,7 +72,9 @@ async def test_a_command_id_is_applied_once(store: EventStore):
     assert (await store.find_command("c1")).position == first.position
 
 
-async def test_concurrent_appends_commit_together_and_race_fairly(store: EventStore):
+async def test_concurrent_appends_commit_together_and_race_fairly(
+    database_url: str, store: EventStore
+):
     # Given 50 callers racing for version 1 of one stream, and 50 writing their own streams
     racers = [store.append(request(f"race-{n}", write("hot", 0))) for n in range(50)]
     loners = [store.append(request(f"own-{n}", write(f"own-{n}", 0))) for n in range(50)]
@@ -78,13 +85,14 @@ async def test_concurrent_appends_commit_together_and_race_fairly(store: EventSt
     assert len(winners) == 1
     assert all(isinstance(o, ConcurrencyError) for o in outcomes[:50] if o not in winners)
     assert not any(isinstance(o, Exception) for o in outcomes[50:])
-    assert [e.position for e in await store.read_all()] == list(range(1, 52))
+    assert [e.position for e in read_log(database_url)] == list(range(1, 52))
 
 
-async def test_old_payloads_are_upcast_on_read(store: EventStore):
+async def test_old_payloads_are_upcast_on_read(database_url: str, store: EventStore):
     # Given a ProductAdded stored at schema version 1, before descriptions existed
-    async with store._writer.begin() as conn:
-        await conn.execute(
+    engine = create_sync_engine(database_url, writes=True)
+    with engine.begin() as conn:
+        conn.execute(
             insert(events).values(
                 position=1,
                 stream_id="product-p",
@@ -101,6 +109,7 @@ async def test_old_payloads_are_upcast_on_read(store: EventStore):
                 recorded_at=datetime.now(UTC),
             )
         )
+    engine.dispose()
     # When it is read, then it has today's shape
     [recorded] = await store.read_stream("product-p")
     assert recorded.decode().description is None

@@ -9,9 +9,8 @@ import pytest
 from domain.bus import CommandBus
 from domain.commands import AddProduct, RestockProduct
 from domain.eventstore import EventStore
-from domain.repository import Repository
 from domain.streams import PRODUCTS
-from orders.database import create_engine
+from tests.integration.conftest import open_store, read_log
 
 pytestmark = pytest.mark.anyio
 
@@ -20,17 +19,13 @@ RESTOCKS_EACH = 40
 
 
 async def _restock_many(database_url: str, product_id: str, count: int) -> None:
-    writer = create_engine(database_url, writes=True)
-    reader = create_engine(database_url, writes=False)
-    store = EventStore(writer, reader)
-    bus = CommandBus(store, max_attempts=200)
+    store = open_store(database_url)
+    bus = CommandBus(store)
     for _ in range(count):
         await bus.handle(
             RestockProduct(command_id=str(uuid.uuid4()), product_id=product_id, quantity=1)
         )
     await store.close()
-    await writer.dispose()
-    await reader.dispose()
 
 
 def restock_many(database_url: str, product_id: str, count: int) -> None:
@@ -38,11 +33,11 @@ def restock_many(database_url: str, product_id: str, count: int) -> None:
     asyncio.run(_restock_many(database_url, product_id, count))
 
 
-async def tail_log(store: EventStore, stop: asyncio.Event) -> list[int]:
+async def tail_log(database_url: str, store: EventStore, stop: asyncio.Event) -> list[int]:
     """Follow the log as a projection would: each read must go on exactly where the last ended."""
     seen: list[int] = []
     while not stop.is_set() or (await store.head_position()) > (seen[-1] if seen else 0):
-        batch = [e.position for e in await store.read_all(after_position=seen[-1] if seen else 0)]
+        batch = [e.position for e in read_log(database_url, seen[-1] if seen else 0)]
         expected = list(range(len(seen) + 1, len(seen) + 1 + len(batch)))
         assert batch == expected, "a reader saw a position before a lower one was committed"
         seen += batch
@@ -65,7 +60,7 @@ async def test_processes_racing_for_one_stream_lose_nothing(database_url: str, s
         )
     )
     stop = asyncio.Event()
-    tail = asyncio.create_task(tail_log(store, stop))
+    tail = asyncio.create_task(tail_log(database_url, store, stop))
     context = multiprocessing.get_context("spawn")
     workers = [
         context.Process(target=restock_many, args=(database_url, product_id, RESTOCKS_EACH))
@@ -79,7 +74,7 @@ async def test_processes_racing_for_one_stream_lose_nothing(database_url: str, s
     seen = await tail
     # Then every restock counted once, the stream is gap-free, and so is the log
     assert [worker.exitcode for worker in workers] == [0] * PROCESSES
-    loaded = await Repository(store).load(PRODUCTS, product_id)
+    loaded = await store.load(PRODUCTS, product_id)
     assert loaded.state.on_hand == PROCESSES * RESTOCKS_EACH
     assert loaded.version == 1 + PROCESSES * RESTOCKS_EACH
     assert seen == list(range(1, await store.head_position() + 1))

@@ -35,8 +35,9 @@ from domain.commands import (
     RestockProduct,
     UpdateOrderStatus,
 )
-from domain.eventstore import EventStore, as_utc
+from domain.eventstore import EventStore
 from domain.logreader import LogReader
+from domain.utc import as_utc
 from orders.database import create_sync_engine
 from projections import order_details
 from projections.checkpoints import Checkpoint, skipped_events

@@ -1,0 +1,51 @@
+"""The log's statements that differ between SQLite and PostgreSQL, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.tables import metadata, snapshots
+
+APPEND_LOCK_KEY = 0x0E7E57  # the PostgreSQL advisory lock that serializes appends
+SCHEMA_LOCK_KEY = 0x5C4E3A  # ... and the one that serializes creating tables
+
+
+def is_postgresql(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def lock(conn: Connection, key: int) -> None:
+    """Serialize with other processes until the transaction ends (SQLite: BEGIN IMMEDIATE
+    already holds the database's only write lock)."""
+    if is_postgresql(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def lock_appends(conn: Connection) -> None:
+    lock(conn, APPEND_LOCK_KEY)
+
+
+def create_tables(conn: Connection) -> None:
+    """Create the log's tables where missing (whichever process starts first does it)."""
+    lock(conn, SCHEMA_LOCK_KEY)
+    metadata.create_all(conn)
+
+
+def upsert(conn: Connection) -> Any:
+    """The dialect's INSERT that takes ON CONFLICT clauses."""
+    return postgresql.insert if is_postgresql(conn) else sqlite.insert
+
+
+def upsert_snapshots(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    statement = upsert(conn)(snapshots)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[snapshots.c.stream_id],
+            set_={c: statement.excluded[c] for c in ("version", "schema_version", "state")},
+            where=snapshots.c.version < statement.excluded.version,
+        ),
+        rows,
+    )

@@ -1,0 +1,265 @@
+"""The single writer's transaction: commands decided in arrival order, appended together.
+
+Each command is decided against the aggregates as the commands before it in the batch
+left them, so commands in one batch never conflict with each other. Aggregates come from
+the batch itself, then from the writer's cache of folded states, then from the log. A
+cached state may be stale only where another process appended to its stream: `stale()`
+finds those, and the writer evicts them and decides the batch again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from domain import dialect
+from domain.errors import ConcurrencyError, DomainError
+from domain.log import AppendRequest, CommandRecord, Snapshot, StreamWrite
+from domain.repository import AggregateKind, Folded, Loaded, S, fold
+from domain.tables import commands, events, recorded_event, snapshots
+
+Decide = Callable[["WriteBatch"], AppendRequest]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One command for the writer: how to decide its writes, given the batch to load from."""
+
+    command_id: str
+    decide: Decide
+    streams: tuple[str, ...] = ()  # streams it is known to write, read ahead with the batch
+
+
+class AggregateCache:
+    """The latest folded state of recently used streams, least recently used evicted first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, tuple[int, Folded]] = OrderedDict()
+
+    def get(self, stream_id: str) -> tuple[int, Folded] | None:
+        entry = self._entries.get(stream_id)
+        if entry is not None:
+            self._entries.move_to_end(stream_id)
+        return entry
+
+    def put(self, stream_id: str, version: int, state: Folded) -> None:
+        self._entries[stream_id] = (version, state)
+        self._entries.move_to_end(stream_id)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def evict(self, stream_ids: Iterable[str]) -> None:
+        for stream_id in stream_ids:
+            self._entries.pop(stream_id, None)
+
+
+class WriteBatch:
+    """One transaction's work; also the repository the handlers load from."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        cache: AggregateCache,
+        known: dict[str, CommandRecord],
+        head: int,
+        now: datetime,
+    ) -> None:
+        self._conn = conn
+        self._cache = cache
+        self._known = dict(known)
+        self._head = head
+        self._now = now
+        self._versions: dict[str, int] = {}  # every stream this batch has seen, as it now is
+        self._states: dict[str, Folded] = {}  # ... and its state, where known
+        self._from_cache: dict[str, int] = {}  # streams taken from the cache: the version to verify
+        self._unflushed: set[str] = set()
+        self._event_rows: list[dict[str, Any]] = []
+        self._command_rows: list[dict[str, Any]] = []
+        self._snapshot_rows: list[dict[str, Any]] = []
+
+    # --- the repository -----------------------------------------------------------------------
+
+    def load(self, kind: AggregateKind[S], key: str) -> Loaded[S]:
+        stream_id = kind.stream_id(key)
+        if stream_id not in self._states:
+            self._fill(kind, stream_id)
+        return Loaded(kind, stream_id, self._states[stream_id].state, self._versions[stream_id])
+
+    def _fill(self, kind: AggregateKind[Any], stream_id: str) -> None:
+        if stream_id not in self._versions and (hit := self._cache.get(stream_id)) is not None:
+            self._from_cache[stream_id] = hit[0]
+            self._versions[stream_id], self._states[stream_id] = hit
+            return
+        if stream_id in self._unflushed:  # written by this batch in a shape we can't fold
+            self.flush()
+        loaded = read_aggregate(self._conn, kind, stream_id)
+        self._versions[stream_id], self._states[stream_id] = loaded.version, Folded(loaded.state)
+
+    # --- deciding and appending ---------------------------------------------------------------
+
+    def read_ahead(self, stream_ids: Iterable[str]) -> None:
+        """Learn the versions of streams about to be written, in one query."""
+        wanted = [s for s in dict.fromkeys(stream_ids) if s not in self._versions]
+        unknown = [s for s in wanted if not self._take_cached_version(s)]
+        if unknown:
+            found = stream_versions(self._conn, unknown)
+            self._versions.update({s: found.get(s, 0) for s in unknown})
+
+    def run(self, job: Job) -> CommandRecord | Exception:
+        """Decide and append one command; its refusal (or a bug in it) is its own outcome."""
+        if (record := self._known.get(job.command_id)) is not None:
+            return replace(record, replayed=True)
+        try:
+            request = job.decide(self)
+            self._check(request.writes)
+        except (DomainError, ConcurrencyError) as refusal:
+            return refusal
+        except Exception as error:  # a bug in one command fails that command only
+            return error
+        record = self._append(request)
+        self._known[job.command_id] = record
+        return record
+
+    def stale(self) -> set[str]:
+        """Streams taken from the cache that another process has since appended to."""
+        if not self._from_cache:
+            return set()
+        found = stream_versions(self._conn, list(self._from_cache))
+        return {s for s, version in self._from_cache.items() if found.get(s, 0) != version}
+
+    def flush(self) -> None:
+        """Write what the batch has decided so far (its transaction is still open)."""
+        if self._event_rows:
+            self._conn.execute(insert(events), self._event_rows)
+            self._conn.execute(insert(commands), self._command_rows)
+        if self._snapshot_rows:
+            dialect.upsert_snapshots(self._conn, self._snapshot_rows)
+        self._event_rows, self._command_rows, self._snapshot_rows = [], [], []
+        self._unflushed.clear()
+
+    def keep(self) -> None:
+        """After the commit: remember every state the batch knows, forget the others it moved."""
+        for stream_id, version in self._versions.items():
+            if stream_id in self._states:
+                self._cache.put(stream_id, version, self._states[stream_id])
+            else:
+                self._cache.evict([stream_id])
+
+    def _take_cached_version(self, stream_id: str) -> bool:
+        hit = self._cache.get(stream_id)
+        if hit is None:
+            return False
+        self._from_cache[stream_id] = hit[0]
+        self._versions[stream_id], self._states[stream_id] = hit
+        return True
+
+    def _version(self, stream_id: str) -> int:
+        if stream_id not in self._versions:
+            self.read_ahead([stream_id])
+        return self._versions[stream_id]
+
+    def _check(self, writes: Iterable[StreamWrite]) -> None:
+        at: dict[str, int] = {}
+        stale = []
+        for write in writes:
+            current = at.get(write.stream_id, self._version(write.stream_id))
+            if current != write.expected_version:
+                stale.append(write.stream_id)
+            at[write.stream_id] = current + len(write.events)
+        if stale:
+            raise ConcurrencyError(f"streams moved on: {', '.join(stale)}")
+
+    def _append(self, request: AppendRequest) -> CommandRecord:
+        for write in request.writes:
+            for event in write.events:
+                self._head += 1
+                self._versions[write.stream_id] += 1
+                self._event_rows.append(
+                    {
+                        "position": self._head,
+                        "stream_id": write.stream_id,
+                        "version": self._versions[write.stream_id],
+                        "type": event.type,
+                        "schema_version": event.schema_version,
+                        "data": event.data,
+                        "command_id": request.command_id,
+                        "correlation_id": request.correlation_id or request.command_id,
+                        "causation_id": request.causation_id,
+                        "actor": request.actor,
+                        "recorded_at": self._now,
+                    }
+                )
+            if write.state_after is not None:
+                self._states[write.stream_id] = write.state_after
+            else:
+                self._states.pop(write.stream_id, None)
+                self._unflushed.add(write.stream_id)
+            if write.snapshot is not None:
+                self._snapshot_rows.append(vars(write.snapshot))
+        record = CommandRecord(
+            command_id=request.command_id,
+            fingerprint=request.fingerprint,
+            aggregate_id=request.aggregate_id,
+            version=self._versions[request.writes[0].stream_id],
+            position=self._head,
+        )
+        self._command_rows.append(command_row(record, self._now))
+        return record
+
+
+# --- statements -------------------------------------------------------------------------------
+
+
+def read_aggregate(conn: Connection, kind: AggregateKind[S], stream_id: str) -> Loaded[S]:
+    """An aggregate from its latest usable snapshot and the events after it."""
+    snapshot = None
+    if kind.snapshots:
+        row = conn.execute(select(snapshots).where(snapshots.c.stream_id == stream_id)).first()
+        snapshot = Snapshot(**row._mapping) if row else None
+    _, after = kind.thaw(snapshot)
+    tail = conn.execute(
+        select(events)
+        .where(events.c.stream_id == stream_id, events.c.version > after)
+        .order_by(events.c.version)
+    )
+    return fold(kind, stream_id, snapshot, (recorded_event(row._mapping) for row in tail))
+
+
+def stream_versions(conn: Connection, stream_ids: list[str]) -> dict[str, int]:
+    query = (
+        select(events.c.stream_id, func.max(events.c.version))
+        .where(events.c.stream_id.in_(stream_ids))
+        .group_by(events.c.stream_id)
+    )
+    return {stream_id: int(version) for stream_id, version in conn.execute(query)}
+
+
+def known_commands(conn: Connection, ids: Iterable[str]) -> dict[str, CommandRecord]:
+    rows = conn.execute(select(commands).where(commands.c.command_id.in_(list(ids))))
+    return {row.command_id: command_record(row._mapping, replayed=True) for row in rows}
+
+
+def head_position(conn: Connection) -> int:
+    return int(conn.scalar(select(func.coalesce(func.max(events.c.position), 0))) or 0)
+
+
+def command_row(record: CommandRecord, recorded_at: datetime) -> dict[str, Any]:
+    fields = ("command_id", "fingerprint", "aggregate_id", "version", "position")
+    return {field: getattr(record, field) for field in fields} | {"recorded_at": recorded_at}
+
+
+def command_record(row: Any, *, replayed: bool) -> CommandRecord:
+    return CommandRecord(
+        command_id=row["command_id"],
+        fingerprint=row["fingerprint"],
+        aggregate_id=row["aggregate_id"],
+        version=row["version"],
+        position=row["position"],
+        replayed=replayed,
+    )
