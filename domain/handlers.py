@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from domain import claims, customer, order, product
@@ -26,7 +25,7 @@ from domain.commands import (
 )
 from domain.events import Event
 from domain.log import StreamWrite
-from domain.repository import Loaded, Repository
+from domain.repository import Repository
 from domain.streams import CUSTOMERS, EMAIL_CLAIMS, ORDERS, PRODUCTS, SKU_CLAIMS
 
 
@@ -70,14 +69,15 @@ def create_order(cmd: CreateOrder, repo: Repository) -> Changes:
     buyer = repo.load(CUSTOMERS, cmd.customer_id)
     stock = {item.product_id: repo.load(PRODUCTS, item.product_id) for item in cmd.items}
     created = order.create(new.state, cmd, buyer.state, {k: v.state for k, v in stock.items()})
-    reserved = _per_product(
-        stock,
-        [
-            (item.product_id, partial(_reserve, cmd.order_id, item.quantity, f"items.{i}"))
-            for i, item in enumerate(cmd.items)
-        ],
-    )
-    return Changes(cmd.order_id, (new.write(created), *reserved))
+    reservations = [  # the lines name distinct products (CreateOrder checks)
+        stock[item.product_id].write(
+            product.reserve(
+                stock[item.product_id].state, cmd.order_id, item.quantity, field=f"items.{i}"
+            )
+        )
+        for i, item in enumerate(cmd.items)
+    ]
+    return Changes(cmd.order_id, (new.write(created), *reservations))
 
 
 def update_order_status(cmd: UpdateOrderStatus, repo: Repository) -> Changes:
@@ -103,42 +103,12 @@ def cancel_order(cmd: CancelOrder, repo: Repository) -> Changes:
 def _move_stock(
     repo: Repository, placed: order.Order, move: Callable[[product.Product, str, int], list[Event]]
 ) -> tuple[StreamWrite, ...]:
-    stock = {line.product_id: repo.load(PRODUCTS, line.product_id) for line in placed.lines}
-    return _per_product(
-        stock,
-        [
-            (line.product_id, partial(_move, move, placed.order_id, line.quantity))
-            for line in placed.lines
-        ],
-    )
-
-
-StockStep = Callable[[product.Product | None], list[Event]]
-
-
-def _per_product(
-    stock: dict[str, Loaded[product.Product]], steps: list[tuple[str, StockStep]]
-) -> tuple[StreamWrite, ...]:
-    """One write per product: lines naming the same product decide on what earlier ones left."""
-    decided: dict[str, list[Event]] = {product_id: [] for product_id, _ in steps}
-    for product_id, step in steps:
-        decided[product_id] += step(stock[product_id].after(decided[product_id]))
-    return tuple(stock[product_id].write(events) for product_id, events in decided.items())
-
-
-def _reserve(
-    order_id: str, quantity: int, field: str, state: product.Product | None
-) -> list[Event]:
-    return product.reserve(state, order_id, quantity, field=field)
-
-
-def _move(
-    move: Callable[[product.Product, str, int], list[Event]],
-    order_id: str,
-    quantity: int,
-    state: product.Product | None,
-) -> list[Event]:
-    return move(product.existing(state, "order_id"), order_id, quantity)
+    writes = []
+    for line in placed.lines:
+        loaded = repo.load(PRODUCTS, line.product_id)
+        stocked = product.existing(loaded.state, "order_id")
+        writes.append(loaded.write(move(stocked, placed.order_id, line.quantity)))
+    return tuple(writes)
 
 
 Handler = Callable[[Any, Repository], Changes]

@@ -30,6 +30,7 @@ from projections.queries import ReadModel
 from projections.registry import PROJECTIONS
 from schema.app import build_app
 from schema.context import Context
+from schema.response_cache import ResponseCache
 from workers.actors import declare_catch_up
 from workers.broker import create_broker, start_worker
 from workers.notices import RedisPublisher, ViewPositions, listen
@@ -38,7 +39,9 @@ from workers.wakeups import WakeUps
 
 def build_projection_engine(
     settings: Settings,
-    on_advanced: Callable[[str, int, list[str]], None] = lambda _name, _position, _keys: None,
+    on_advanced: Callable[[str, int, list[str] | None], None] = lambda _name, _position, _keys: (
+        None
+    ),
 ) -> ProjectionEngine:
     return ProjectionEngine(
         create_sync_engine(settings.views_url, writes=True),
@@ -82,6 +85,7 @@ class Services:
     read: ReadModel
     projections: ProjectionEngine
     positions: ViewPositions
+    response_cache: ResponseCache
     workers: Workers
     tasks: tuple[asyncio.Task[None], ...]
     engines: tuple[Any, ...]
@@ -114,6 +118,8 @@ async def start_services(settings: Settings) -> Services:
     await store.create_schema()
     read = ReadModel(views, Generations())
     positions = ViewPositions(read.positions)
+    response_cache = ResponseCache(positions.known)
+    positions.on_change(response_cache.invalidate)
     projections = build_projection_engine(settings, on_advanced=positions.deliver_threadsafe)
     await asyncio.to_thread(projections.prepare)  # before anything reads the checkpoints
     tasks = [asyncio.create_task(positions.run(), name="view-positions")]
@@ -128,6 +134,7 @@ async def start_services(settings: Settings) -> Services:
         read=read,
         projections=projections,
         positions=positions,
+        response_cache=response_cache,
         workers=workers,
         tasks=tuple(tasks),
         engines=(views,),
@@ -142,7 +149,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services = await start_services(settings)
         try:
-            yield {"new_context": services.context}
+            yield {"new_context": services.context, "response_cache": services.response_cache}
         finally:
             await services.close()
 

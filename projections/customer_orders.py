@@ -34,4 +34,5 @@ PROJECTION = Projection(
     handles=ORDER_EVENTS,
     project=partial(project_order, "customer_orders", "customer_orders_customers"),
     needs=partial(order_needs, "customer_orders", "customer_orders_customers"),
+    notice_column="customer_id",  # a customer's page changes when any of their orders does
 )

@@ -66,7 +66,9 @@ class ProjectionEngine:
         max_attempts: int = 5,
         backoff: timedelta = timedelta(milliseconds=200),
         clock: Clock = lambda: datetime.now(UTC),
-        on_advanced: Callable[[str, int, list[str]], None] = lambda _name, _position, _keys: None,
+        on_advanced: Callable[[str, int, list[str] | None], None] = (
+            lambda _name, _position, _keys: None
+        ),
     ) -> None:
         self._views = views  # takes the write lock at BEGIN (SQLite)
         self._views_reader = views_reader
@@ -159,7 +161,13 @@ class ProjectionEngine:
                 self._advance(conn, checkpoint, outcome.position, at_head=at_head)
             promoted = not checkpoint.live and at_head and outcome.failure is None
         if (checkpoint.live and outcome.consumed) or promoted:
-            self._on_advanced(name, outcome.position, outcome.changed(projection.tables[0].name))
+            # A generation that has just gone live changed every row, as far as readers know.
+            changed = (
+                None
+                if promoted
+                else outcome.changed(projection.tables[0].name, projection.notice_column)
+            )
+            self._on_advanced(name, outcome.position, changed)
         return outcome.consumed
 
     # --- operators ----------------------------------------------------------------------------
@@ -398,9 +406,19 @@ class _Batch:
             physical = self._tables[table]
             self._conn.execute(delete(physical).where(_primary_key(physical).in_(keys)))
 
-    def changed(self, table: str) -> list[str]:
-        """The keys of `table` this batch wrote or deleted."""
-        return [str(key) for (name, key) in self._dirty if name == table]
+    def changed(self, table: str, column: str | None) -> list[str] | None:
+        """The keys (or values of `column`) of rows of `table` this batch wrote or deleted;
+        None where a deleted row's `column` is not known."""
+        if column is None:
+            return [str(key) for (name, key) in self._dirty if name == table]
+        values = set()
+        for name, key in self._dirty:
+            if name == table:
+                row = self._rows.current((name, key))
+                if row is None:
+                    return None
+                values.add(str(row[column]))
+        return sorted(values)
 
     def _needs(self, relevant: Iterable[RecordedEvent]) -> list[RowKey]:
         keys: list[RowKey] = []

@@ -103,6 +103,9 @@ class Projection:
         default=lambda _tables, _dialect: []
     )
     rebuildable: bool = True  # False for reactions: replaying them would act twice
+    # The column of the main table whose values a notice names as the rows changed (default:
+    # its primary key); queries read by it (CUSTOMER_ORDERS by customer) to depend on rows.
+    notice_column: str | None = None
 
     @cached_property
     def handled_types(self) -> frozenset[str]:

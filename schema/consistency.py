@@ -46,11 +46,13 @@ async def read_view(
     at_least: int | None,
     timeout_ms: int | None,
     read: Callable[[], Awaitable[Any]],
+    row: str | None = None,
 ) -> Any:
     """Read one view, no older than `at_least`; note the position it was read at.
 
     The position is the one known before the read (from the notices), so the rows read are
-    at least that fresh: views only move forward.
+    at least that fresh: views only move forward. `row` names the one row read, where one is:
+    a kept answer then outlives changes to other rows.
     """
     if at_least is not None and not await reached(
         info, [view], at_least, seconds(timeout_ms, 2000)
@@ -59,9 +61,13 @@ async def read_view(
             f"{view.value} has not reached position {at_least} yet; try again",
             extensions={"code": "STALE_VIEW", "view": view.value, "atLeast": str(at_least)},
         )
-    position = info.context.positions.latest(PROJECTION_OF[view])
+    projection = PROJECTION_OF[view]
+    position = info.context.positions.latest(projection)
     result = await read()
-    info.context.view_positions[view.value] = position
+    reads = info.context.reads
+    reads.positions[view.value] = position
+    reads.projections[view.value] = projection
+    reads.dependencies.add((projection, row))
     return result
 
 
@@ -70,5 +76,5 @@ class ViewPositionsExtension(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context
-        read = context.view_positions if isinstance(context, Context) else {}
+        read = context.reads.positions if isinstance(context, Context) else {}
         return {"viewPositions": {view: str(position) for view, position in read.items()}}

@@ -8,6 +8,7 @@ from domain.bus import CommandBus
 from domain.eventstore import EventStore
 from projections.engine import ProjectionEngine
 from projections.queries import ReadModel
+from schema.response_cache import ReadLog
 from workers.notices import ViewPositions
 
 
@@ -18,4 +19,6 @@ class Context:
     read: ReadModel
     projections: ProjectionEngine
     positions: ViewPositions
-    view_positions: dict[str, int] = field(default_factory=dict)  # each view read: its position
+    reads: ReadLog = field(
+        default_factory=ReadLog
+    )  # what this request read, and at which positions

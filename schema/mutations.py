@@ -39,6 +39,7 @@ async def dispatch(
     wait_for: list[View] | None,
     timeout_ms: int | None,
 ) -> CommandResult:
+    info.context.reads.cacheable = False
     timeout = seconds(timeout_ms, DEFAULT_WAIT_MS)
     command_id = edge.new_command_id(given_id)
     try:

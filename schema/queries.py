@@ -84,13 +84,9 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Order | None:
-        row = await read_view(
-            info,
-            View.ORDER_DETAILS,
-            at_least,
-            timeout_ms,
-            partial(info.context.read.order, canonical_id(id)),
-        )
+        order_id = canonical_id(id)
+        read = partial(info.context.read.order, order_id)
+        row = await read_view(info, View.ORDER_DETAILS, at_least, timeout_ms, read, order_id)
         return Order.from_row(row) if row else None
 
     @strawberry.field(description="A customer's orders, newest first, from CUSTOMER_ORDERS.")
@@ -104,14 +100,15 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Connection[Order]:
+        customer = canonical_id(customer_id)
         read = partial(
             info.context.read.customer_orders,
-            canonical_id(customer_id),
+            customer,
             page_size(first),
             after,
             status.value if status else None,
         )
-        page = await read_view(info, View.CUSTOMER_ORDERS, at_least, timeout_ms, read)
+        page = await read_view(info, View.CUSTOMER_ORDERS, at_least, timeout_ms, read, customer)
         return Connection.of(page, Order.from_row)
 
     @strawberry.field(description="Orders by words and filters, newest first, from ORDER_SEARCH.")
@@ -151,8 +148,9 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Product | None:
-        read = partial(info.context.read.product, canonical_id(id))
-        row = await read_view(info, View.PRODUCT_CATALOG, at_least, timeout_ms, read)
+        product_id = canonical_id(id)
+        read = partial(info.context.read.product, product_id)
+        row = await read_view(info, View.PRODUCT_CATALOG, at_least, timeout_ms, read, product_id)
         return Product.from_row(row) if row else None
 
     @strawberry.field(
@@ -181,8 +179,9 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Customer | None:
-        read = partial(info.context.read.customer, canonical_id(id))
-        row = await read_view(info, View.CUSTOMER_SUMMARY, at_least, timeout_ms, read)
+        customer_id = canonical_id(id)
+        read = partial(info.context.read.customer, customer_id)
+        row = await read_view(info, View.CUSTOMER_SUMMARY, at_least, timeout_ms, read, customer_id)
         return Customer.from_row(row) if row else None
 
     @strawberry.field(
@@ -222,10 +221,12 @@ class Query:
     async def order_history(
         self, info: Info[Context, None], order_id: strawberry.ID
     ) -> list[DomainEvent]:
+        info.context.reads.cacheable = False  # the log is not a view: no notice says it grew
         stream = ORDERS.stream_id(canonical_id(order_id))
         return [DomainEvent.from_recorded(e) for e in await info.context.store.read_stream(stream)]
 
     @strawberry.field(description="Every projection's position, lag and health.")
     async def projections(self, info: Info[Context, None]) -> list[Projection]:
+        info.context.reads.cacheable = False
         statuses = await asyncio.to_thread(info.context.projections.statuses)
         return [Projection.from_status(status) for status in statuses]

@@ -39,6 +39,7 @@ class ViewPositions:
         self._read_positions = read_positions
         self._poll_every = poll_every
         self._latest: dict[str, int] = {}
+        self._changes: list[Callable[[str, Iterable[str] | None], None]] = []
         self._waiters: set[_Waiter] = set()
         self._watchers: dict[tuple[str, str], set[asyncio.Queue[int]]] = defaultdict(set)
         self._advanced = asyncio.Event()
@@ -48,11 +49,28 @@ class ViewPositions:
     def latest(self, name: str) -> int:
         return self._latest.get(name, 0)
 
+    def known(self) -> dict[str, int]:
+        """Where each projection is known to have got to."""
+        return self._latest
+
+    def on_change(self, listener: Callable[[str, Iterable[str] | None], None]) -> None:
+        """Call `listener(name, keys)` whenever projection `name` commits changes to rows `keys`
+        (None: to rows unknown), before any waiter hears of it."""
+        self._changes.append(listener)
+
     def deliver(self, name: str, position: int, keys: Iterable[str] | None = None) -> None:
-        """Projection `name` reached `position`, changing rows `keys` (None: unknown which)."""
-        if position <= self._latest.get(name, -1):
+        """Projection `name` reached `position`, changing rows `keys` (None: unknown which).
+
+        A notice without keys counts even at a position already known: a rebuilt generation
+        that has gone live changed every row at the same position.
+        """
+        if position < self._latest.get(name, -1) or (
+            position == self._latest.get(name) and keys is not None
+        ):
             return
         self._latest[name] = position
+        for listener in self._changes:
+            listener(name, keys)
         for waiter in list(self._waiters):
             if name in waiter.pending and position >= waiter.position:
                 waiter.pending.discard(name)
@@ -68,7 +86,7 @@ class ViewPositions:
         self._advanced.set()
         self._advanced = asyncio.Event()
 
-    def deliver_threadsafe(self, name: str, position: int, keys: list[str]) -> None:
+    def deliver_threadsafe(self, name: str, position: int, keys: list[str] | None) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self.deliver, name, position, keys)
 
@@ -115,7 +133,8 @@ class ViewPositions:
 
     async def _refresh(self) -> None:
         for name, position in (await self._read_positions()).items():
-            self.deliver(name, position)  # rows unknown: watchers of `name` look again
+            if position > self._latest.get(name, -1):
+                self.deliver(name, position)  # rows unknown: watchers of `name` look again
 
     async def run(self) -> None:
         """Poll the checkpoints (the net under the notices): reads and cached answers rely on
@@ -140,7 +159,7 @@ class RedisPublisher:
         self._client = redis.Redis.from_url(url)
         self._channel = channel(namespace)
 
-    def publish(self, name: str, position: int, keys: list[str]) -> None:
+    def publish(self, name: str, position: int, keys: list[str] | None) -> None:
         try:
             self._client.publish(self._channel, json.dumps([name, position, keys]))
         except redis.RedisError:  # the API processes' polling picks the position up

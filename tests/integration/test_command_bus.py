@@ -185,3 +185,17 @@ async def test_many_concurrent_orders_on_one_product_all_land(bus: CommandBus, s
     )
     assert [o for o in outcomes if isinstance(o, Exception)] == []
     assert (await stock_of(store, mug)).reserved == 60
+
+
+async def test_64_orders_racing_for_50_units_reserve_exactly_50(bus: CommandBus, store: EventStore):
+    # Given 50 in stock, when 64 orders for one unit each arrive at once
+    buyer, mug = await customer(bus), await product(bus, 50)
+    outcomes = await asyncio.gather(
+        *(bus.handle(order(buyer, (mug, 1))) for _ in range(64)), return_exceptions=True
+    )
+    # Then exactly 50 land, 14 are refused for stock, and the product says so
+    refusals = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(refusals) == 14
+    assert all(isinstance(r, RuleViolated) for r in refusals), refusals
+    stock = await stock_of(store, mug)
+    assert (stock.reserved, stock.available) == (50, 0)
