@@ -181,4 +181,4 @@ class EventStore:
 
 
 def _events(conn: Connection, query: object) -> list[RecordedEvent]:
-    return [recorded_event(row._mapping) for row in conn.execute(query)]  # type: ignore[call-overload]
+    return [recorded_event(row) for row in conn.execute(query)]  # type: ignore[call-overload]

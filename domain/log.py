@@ -80,4 +80,9 @@ class RecordedEvent:
     recorded_at: datetime
 
     def decode(self) -> Event:
-        return decode(self.type, self.schema_version, self.data)
+        """The domain event, decoded once however many projections ask (events are frozen)."""
+        event: Event | None = self.__dict__.get("_event")
+        if event is None:
+            event = decode(self.type, self.schema_version, self.data)
+            object.__setattr__(self, "_event", event)
+        return event

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import Engine, func, select
 
 from domain.log import RecordedEvent
@@ -9,10 +11,43 @@ from domain.tables import events, recorded_event
 
 
 class LogReader:
-    def __init__(self, engine: Engine) -> None:
+    """Reads the log after a position; the newest events are kept, so that every projection
+    catching up on the same stretch of the log reads and decodes it once between them."""
+
+    def __init__(self, engine: Engine, *, keep: int = 10_000) -> None:
         self._engine = engine
+        self._keep = keep
+        self._recent: list[RecordedEvent] = []  # contiguous positions, oldest first
+        self._lock = threading.Lock()
 
     def read_after(self, position: int, limit: int) -> list[RecordedEvent]:
+        with self._lock:
+            recent = self._recent
+            if recent and recent[0].position - 1 <= position < recent[-1].position:
+                start = position + 1 - recent[0].position
+                kept = recent[start : start + limit]
+                if len(kept) < limit:
+                    kept += self._keep_newer(recent[-1].position, limit - len(kept))
+                return kept
+            if recent and position < recent[0].position:  # a rebuild, far behind: leave it be
+                return self._query(position, limit)
+            return self._keep_newer(position, limit)
+
+    def head(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.scalar(select(func.max(events.c.position))) or 0)
+
+    def _keep_newer(self, position: int, limit: int) -> list[RecordedEvent]:
+        """Read after `position` and keep what was read, after what is kept if it follows on."""
+        found = self._query(position, limit)
+        if not self._recent or self._recent[-1].position != position:
+            self._recent = []
+        self._recent += found
+        if len(self._recent) > 2 * self._keep:
+            del self._recent[: -self._keep]
+        return found
+
+    def _query(self, position: int, limit: int) -> list[RecordedEvent]:
         query = (
             select(events)
             .where(events.c.position > position)
@@ -20,8 +55,4 @@ class LogReader:
             .limit(limit)
         )
         with self._engine.connect() as conn:
-            return [recorded_event(row._mapping) for row in conn.execute(query)]
-
-    def head(self) -> int:
-        with self._engine.connect() as conn:
-            return int(conn.scalar(select(func.max(events.c.position))) or 0)
+            return [recorded_event(row) for row in conn.execute(query)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -64,6 +65,11 @@ snapshots = Table(
 )
 
 
-def recorded_event(row: Any) -> RecordedEvent:
-    """The event a row of the `events` table holds."""
-    return RecordedEvent(**{**row, "recorded_at": as_utc(row["recorded_at"])})
+_EVENT_FIELDS = tuple(column.name for column in events.columns)
+
+
+def recorded_event(row: Sequence[Any]) -> RecordedEvent:
+    """The event a row of the `events` table holds (its columns in the table's order)."""
+    fields = dict(zip(_EVENT_FIELDS, row, strict=True))
+    fields["recorded_at"] = as_utc(fields["recorded_at"])
+    return RecordedEvent(**fields)

@@ -228,7 +228,7 @@ def read_aggregate(conn: Connection, kind: AggregateKind[S], stream_id: str) -> 
         .where(events.c.stream_id == stream_id, events.c.version > after)
         .order_by(events.c.version)
     )
-    return fold(kind, stream_id, snapshot, (recorded_event(row._mapping) for row in tail))
+    return fold(kind, stream_id, snapshot, (recorded_event(row) for row in tail))
 
 
 def stream_versions(conn: Connection, stream_ids: list[str]) -> dict[str, int]:
