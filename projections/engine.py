@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.dialect import SCHEMA_LOCK_KEY
 from domain.log import RecordedEvent
@@ -27,6 +26,7 @@ from projections.checkpoints import Checkpoint, State, checkpoints, skipped_even
 from projections.checkpoints import metadata as checkpoint_metadata
 from projections.generations import Generations
 from projections.projection import Change, MissingRow, Projection, Put, RowKey, Rows
+from projections.upserts import Upserts
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -82,6 +82,7 @@ class ProjectionEngine:
         # changed (e.g. the order ids of ORDER_DETAILS).
         self._on_advanced = on_advanced
         self._generations_tables = Generations()
+        self._upserts = Upserts()
         self._running = {name: threading.Lock() for name in self.projections}
         self._wanted: set[str] = set()
 
@@ -151,7 +152,7 @@ class ProjectionEngine:
             if not batch and checkpoint.live:
                 return 0
             tables = self._tables_of(projection, generation)
-            outcome = _Batch(conn, projection, tables, checkpoint.position)
+            outcome = _Batch(conn, projection, tables, checkpoint.position, self._upserts)
             outcome.apply(batch)
             outcome.write()
             at_head = len(batch) < self._batch_size
@@ -365,9 +366,15 @@ class _Batch:
     """Projects a batch of log events into row changes, reading rows once, writing them once."""
 
     def __init__(
-        self, conn: Connection, projection: Projection, tables: Mapping[str, Table], position: int
+        self,
+        conn: Connection,
+        projection: Projection,
+        tables: Mapping[str, Table],
+        position: int,
+        upserts: Upserts,
     ) -> None:
         self._conn = conn
+        self._upserts = upserts
         self._projection = projection
         self._tables = tables
         self._rows = Rows()
@@ -401,7 +408,7 @@ class _Batch:
             else:
                 deletes[table].append(key)
         for table, rows in puts.items():
-            self._conn.execute(_upsert(self._conn, self._tables[table]), rows)
+            self._upserts.of(self._conn, self._tables[table]).execute(self._conn, rows)
         for table, keys in deletes.items():
             physical = self._tables[table]
             self._conn.execute(delete(physical).where(_primary_key(physical).in_(keys)))
@@ -459,15 +466,6 @@ class _Batch:
 
 def _primary_key(table: Table) -> Any:
     return next(iter(table.primary_key.columns))
-
-
-def _upsert(conn: Connection, table: Table) -> Any:
-    statement = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-    key = _primary_key(table)
-    return statement.on_conflict_do_update(
-        index_elements=[key],
-        set_={c.name: statement.excluded[c.name] for c in table.columns if c is not key},
-    )
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
