@@ -8,6 +8,7 @@ processes run them and the API only sends wake-ups.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -141,6 +142,18 @@ async def start_services(settings: Settings) -> Services:
     )
 
 
+def tune_garbage_collector() -> None:
+    """Collect young objects every 100,000 allocations, not every 700.
+
+    A request allocates thousands of short-lived objects (strawberry, graphql-core), so at
+    Python's default the collector ran several times per request and each time walked the
+    long-lived caches: a quarter of a createOrder's CPU, measured. What start-up built is
+    frozen out of the collector's way. Only cycles wait longer to be freed.
+    """
+    gc.set_threshold(100_000, 50, 100)
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI app; nothing is connected until its lifespan starts."""
     settings = settings or Settings.from_env()
@@ -148,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services = await start_services(settings)
+        tune_garbage_collector()
         try:
             yield {"new_context": services.context, "response_cache": services.response_cache}
         finally:
@@ -166,6 +180,7 @@ def run_worker(settings: Settings, threads: int) -> None:
     projections = build_projection_engine(settings, on_advanced=publisher.publish)
     projections.prepare()
     workers = Workers.start(settings, projections, run_here=True, threads=threads)
+    tune_garbage_collector()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
