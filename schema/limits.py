@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
+    parse,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.schema import validate_document
 
 MAX_TOKENS = 2_000  # GraphiQL's introspection query is about 500
 MAX_ALIASES = 30
@@ -128,11 +125,43 @@ def _over_limits(cost: _Cost) -> list[str]:
     return problems
 
 
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _parse(query: str) -> DocumentNode:
+    return parse(query, max_tokens=MAX_TOKENS)
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _validate(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    return validate_document(schema, document, (*rules, OperationCost))
+
+
+class KnownDocuments(SchemaExtension):
+    """Parses (at most MAX_TOKENS tokens) and validates (OperationCost included) each
+    document once: a repeated one is neither parsed nor validated again.
+
+    One extension for what strawberry's MaxTokensLimiter, ParserCache, AddValidationRules
+    and ValidationCache do apart: each extension costs every request its hooks.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None:
+            context.graphql_document = _parse(context.query)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        context.pre_execution_errors = _validate(
+            context.schema._schema, context.graphql_document, context.validation_rules
+        )
+        yield
+
+
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [
-    partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-    partial(ParserCache, maxsize=CACHED_DOCUMENTS),
-    partial(AddValidationRules, [OperationCost]),
-    partial(ValidationCache, maxsize=CACHED_DOCUMENTS),
+    KnownDocuments,
     # Anything else (a database error, a bug) reaches the client as "Unexpected error."
     partial(MaskErrors, should_mask_error=lambda error: not is_clients_mistake(error)),
 ]

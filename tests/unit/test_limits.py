@@ -1,7 +1,17 @@
-import pytest
-from graphql import GraphQLError
+import time
 
-from schema.limits import BodySizeLimit, is_clients_mistake
+import pytest
+from graphql import GraphQLError, get_introspection_query, parse, validate
+
+from schema.app import schema
+from schema.limits import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_FIELDS,
+    BodySizeLimit,
+    OperationCost,
+    is_clients_mistake,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -36,3 +46,38 @@ async def test_a_streamed_body_over_the_limit_is_refused_with_413():
     await BodySizeLimit(app, limit=100)({"type": "http", "headers": []}, receive, send)
     # Then the answer is 413, and the app never answered
     assert [m.get("status") for m in sent if m["type"] == "http.response.start"] == [413]
+
+
+def cost_errors(query: str) -> list[str]:
+    document = parse(query)
+    return [e.message for e in validate(schema._schema, document, [OperationCost])]
+
+
+def test_fragments_spread_many_times_are_measured_once_and_refused():
+    # Given fragments that each spread the one below four times, eleven deep (4^11 fields)
+    fragments = "fragment L0 on Query { __typename }\n" + "".join(
+        f"fragment L{n} on Query {{ ...L{n - 1} ...L{n - 1} ...L{n - 1} ...L{n - 1} }}\n"
+        for n in range(1, 12)
+    )
+    document = parse(fragments + "{ ...L11 }")
+    # When the operation is checked, then it is refused at once for its expanded size
+    started = time.perf_counter()
+    errors = validate(schema._schema, document, [OperationCost])
+    assert time.perf_counter() - started < 0.1
+    assert [e.message for e in errors] == [
+        f"the operation asks for more than {MAX_FIELDS} fields, spreads expanded"
+    ]
+
+
+def test_depth_and_aliases_count_through_fragments():
+    nested = "leaf"
+    for level in range(MAX_DEPTH + 1):
+        nested = f"f{level} {{ {nested} }}"
+    assert cost_errors(f"fragment Deep on Query {{ {nested} }} {{ ...Deep }}") == [
+        f"the operation exceeds the maximum depth of {MAX_DEPTH}"
+    ]
+    half = " ".join(f"a{n}: __typename" for n in range(MAX_ALIASES // 2 + 1))
+    assert cost_errors(f"fragment A on Query {{ {half} }} {{ ...A ...A }}") == [
+        f"the operation has more than {MAX_ALIASES} aliases"
+    ]
+    assert cost_errors(get_introspection_query(descriptions=True)) == []
