@@ -15,9 +15,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
 
 from domain.dialect import SCHEMA_LOCK_KEY
 from domain.log import RecordedEvent
@@ -251,12 +252,8 @@ class ProjectionEngine:
     # --- inside a batch's transaction --------------------------------------------------------
 
     def _lock(self, conn: Connection, name: str, generation: int) -> Checkpoint | None:
-        query = select(checkpoints).where(
-            checkpoints.c.name == name, checkpoints.c.generation == generation
-        )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+        query = _LOCK_FOR_UPDATE if conn.dialect.name == "postgresql" else _LOCK
+        row = conn.execute(query, {"of_name": name, "of_generation": generation}).first()
         return Checkpoint.from_row(row) if row else None
 
     def _advance(
@@ -323,12 +320,8 @@ class ProjectionEngine:
     @staticmethod
     def _set(conn: Connection, checkpoint: Checkpoint, **values: Any) -> None:
         conn.execute(
-            update(checkpoints)
-            .where(
-                checkpoints.c.name == checkpoint.name,
-                checkpoints.c.generation == checkpoint.generation,
-            )
-            .values(**values)
+            _SET.values(**values),
+            {"of_name": checkpoint.name, "of_generation": checkpoint.generation},
         )
 
     def _generations(self, conn: Connection, name: str) -> list[Checkpoint]:
@@ -455,7 +448,7 @@ class _Batch:
             for chunk in _chunks(sorted(table_keys), 500):
                 found = {
                     row._mapping[column.name]: dict(row._mapping)
-                    for row in self._conn.execute(select(physical).where(column.in_(chunk)))
+                    for row in self._conn.execute(_rows_of(physical), {"keys": list(chunk)})
                 }
                 for key in chunk:
                     self._rows.load((table, key), found.get(key))
@@ -466,6 +459,21 @@ class _Batch:
 
 def _primary_key(table: Table) -> Any:
     return next(iter(table.primary_key.columns))
+
+
+# Statements built once, so that SQLAlchemy finds them compiled without rebuilding them.
+_THIS_CHECKPOINT = (checkpoints.c.name == bindparam("of_name")) & (
+    checkpoints.c.generation == bindparam("of_generation")
+)
+_LOCK = select(checkpoints).where(_THIS_CHECKPOINT)
+_LOCK_FOR_UPDATE = _LOCK.with_for_update()
+_SET = update(checkpoints).where(_THIS_CHECKPOINT)
+
+
+@cache
+def _rows_of(table: Table) -> Any:
+    """The rows of `table` with these primary keys (`keys`)."""
+    return select(table).where(_primary_key(table).in_(bindparam("keys", expanding=True)))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
