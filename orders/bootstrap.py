@@ -66,8 +66,8 @@ class Workers:
         cls, settings: Settings, projections: ProjectionEngine, *, run_here: bool, threads: int = 2
     ) -> Workers:
         broker = create_broker(settings.redis_url, settings.redis_namespace)
-        actor = declare_catch_up(broker, projections.catch_up)
-        wakeups = WakeUps(actor, projections.projections, sweep_every=settings.sweep_every)
+        actor = declare_catch_up(broker, projections.catch_up_all)
+        wakeups = WakeUps(actor, sweep_every=settings.sweep_every)
         worker = start_worker(broker, threads) if run_here else None
         wakeups.start()
         return cls(broker, wakeups, worker)

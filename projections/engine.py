@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from domain.dialect import SCHEMA_LOCK_KEY
 from domain.log import RecordedEvent
@@ -31,6 +32,7 @@ from projections.upserts import Upserts
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+Notice = tuple[str, int, list[str] | None]  # projection, position reached, rows changed
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ class ProjectionEngine:
         self._upserts = Upserts()
         self._running = {name: threading.Lock() for name in self.projections}
         self._wanted: set[str] = set()
+        self._round = threading.Lock()
+        self._round_wanted = False
+        self._alone: set[str] = set()  # left out of rounds: their writes failed in one
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -139,12 +144,74 @@ class ProjectionEngine:
                 self._running[name].release()
 
     def catch_up_all(self) -> None:
-        for name in self.projections:
-            self.catch_up(name)
+        """Apply the log to every projection up to the head: the live ones that keep up all
+        together, one transaction per batch for all of them (one read of the log, one commit);
+        rebuilds and any far behind on their own. Safe to call at any time from any thread."""
+        self._round_wanted = True
+        while self._round_wanted:
+            if not self._round.acquire(blocking=False):
+                return  # the round under way runs again for us
+            try:
+                self._round_wanted = False
+                while True:
+                    read, alone = self.run_round()
+                    if read < self._batch_size:
+                        break
+                for name in alone:
+                    try:
+                        self.catch_up(name)
+                    except Exception:  # its own failure: the others have run regardless
+                        log.exception("projection %s could not catch up", name)
+                        continue
+                    self._alone.discard(name)  # it ran cleanly: back to the rounds
+            finally:
+                self._round.release()
+
+    def run_round(self) -> tuple[int, list[str]]:
+        """One batch of the log for every live projection that keeps up, in one transaction.
+
+        Returns how many events it read, and the projections it left to run on their own:
+        those rebuilding, those more than a batch behind the others, and any whose writes
+        failed in a round (alone, a failure is theirs only, as it was before rounds).
+        """
+        names = [n for n in self.projections if n not in self._alone]
+        held = [n for n in names if self._running[n].acquire(blocking=False)]
+        self._wanted.update(n for n in names if n not in held)  # busy elsewhere: run again
+        applying = None
+        try:
+            with self._views.begin() as conn:
+                found = self._lock_all(conn, held)
+                now = self._clock()
+                live = [c for c in found if c.live and c.runnable(now)]
+                front = max((c.position for c in live), default=0)
+                together = [c for c in live if c.position >= front - self._batch_size]
+                alone = {c.name for c in found if not c.live} | {
+                    c.name for c in live if c not in together
+                }
+                if not together:
+                    return 0, sorted(alone)
+                start = min(c.position for c in together)
+                batch = self._log.read_after(start, self._batch_size)
+                notices: list[Notice | None] = []
+                for checkpoint in together:
+                    events = [e for e in batch if e.position > checkpoint.position]
+                    if events:
+                        applying = checkpoint.name
+                        notices.append(self._apply(conn, checkpoint, events, at_head=False)[1])
+            for notice in notices:
+                if notice is not None:
+                    self._on_advanced(*notice)
+            return len(batch), sorted(alone | self._alone)
+        except DBAPIError:  # the round is undone; the one whose write failed runs alone
+            log.warning("projection %s failed to write; it runs on its own", applying)
+            self._alone.add(applying or "")
+            return 0, sorted(self._alone | set(names))
+        finally:
+            for name in held:
+                self._running[name].release()
 
     def run_batch(self, name: str, generation: int) -> int:
         """One batch in one transaction; returns how many log events it consumed."""
-        projection = self.projections[name]
         with self._views.begin() as conn:
             checkpoint = self._lock(conn, name, generation)
             if checkpoint is None or not checkpoint.runnable(self._clock()):
@@ -152,25 +219,42 @@ class ProjectionEngine:
             batch = self._log.read_after(checkpoint.position, self._batch_size)
             if not batch and checkpoint.live:
                 return 0
-            tables = self._tables_of(projection, generation)
-            outcome = _Batch(conn, projection, tables, checkpoint.position, self._upserts)
-            outcome.apply(batch)
-            outcome.write()
             at_head = len(batch) < self._batch_size
-            if outcome.failure is not None:
-                self._record_failure(conn, checkpoint, outcome.position, *outcome.failure)
-            else:  # a rebuild at the head is promoted here
-                self._advance(conn, checkpoint, outcome.position, at_head=at_head)
-            promoted = not checkpoint.live and at_head and outcome.failure is None
-        if (checkpoint.live and outcome.consumed) or promoted:
-            # A generation that has just gone live changed every row, as far as readers know.
-            changed = (
-                None
-                if promoted
-                else outcome.changed(projection.tables[0].name, projection.notice_column)
-            )
-            self._on_advanced(name, outcome.position, changed)
-        return outcome.consumed
+            consumed, notice = self._apply(conn, checkpoint, batch, at_head=at_head)
+        if notice is not None:
+            self._on_advanced(*notice)
+        return consumed
+
+    def _apply(
+        self,
+        conn: Connection,
+        checkpoint: Checkpoint,
+        batch: Sequence[RecordedEvent],
+        *,
+        at_head: bool,
+    ) -> tuple[int, Notice | None]:
+        """Project `batch` into the checkpoint's generation and move (or fail) the checkpoint,
+        inside the caller's transaction: how many events it consumed, and the notice to send
+        after the commit, if any."""
+        projection = self.projections[checkpoint.name]
+        tables = self._tables_of(projection, checkpoint.generation)
+        outcome = _Batch(conn, projection, tables, checkpoint.position, self._upserts)
+        outcome.apply(batch)
+        outcome.write()
+        if outcome.failure is not None:
+            self._record_failure(conn, checkpoint, outcome.position, *outcome.failure)
+        else:  # a rebuild at the head is promoted here
+            self._advance(conn, checkpoint, outcome.position, at_head=at_head)
+        promoted = not checkpoint.live and at_head and outcome.failure is None
+        if not ((checkpoint.live and outcome.consumed) or promoted):
+            return outcome.consumed, None
+        # A generation that has just gone live changed every row, as far as readers know.
+        changed = (
+            None
+            if promoted
+            else outcome.changed(projection.tables[0].name, projection.notice_column)
+        )
+        return outcome.consumed, (checkpoint.name, outcome.position, changed)
 
     # --- operators ----------------------------------------------------------------------------
 
@@ -251,6 +335,13 @@ class ProjectionEngine:
 
     # --- inside a batch's transaction --------------------------------------------------------
 
+    def _lock_all(self, conn: Connection, names: Sequence[str]) -> list[Checkpoint]:
+        """Every generation of these projections, skipping any another runner holds."""
+        query = select(checkpoints).where(checkpoints.c.name.in_(names))
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [Checkpoint.from_row(row) for row in conn.execute(query)]
+
     def _lock(self, conn: Connection, name: str, generation: int) -> Checkpoint | None:
         query = _LOCK_FOR_UPDATE if conn.dialect.name == "postgresql" else _LOCK
         row = conn.execute(query, {"of_name": name, "of_generation": generation}).first()
@@ -259,16 +350,14 @@ class ProjectionEngine:
     def _advance(
         self, conn: Connection, checkpoint: Checkpoint, position: int, *, at_head: bool
     ) -> None:
-        now = self._clock()
-        self._set(
-            conn,
-            checkpoint,
-            position=position,
-            attempts=0,
-            error=None,
-            failed_position=None,
-            retry_at=None,
-            updated_at=now,
+        conn.execute(
+            _ADVANCE,
+            {
+                "of_name": checkpoint.name,
+                "of_generation": checkpoint.generation,
+                "to_position": position,
+                "now": self._clock(),
+            },
         )
         if at_head and not checkpoint.live:
             self._promote(conn, checkpoint)
@@ -468,6 +557,14 @@ _THIS_CHECKPOINT = (checkpoints.c.name == bindparam("of_name")) & (
 _LOCK = select(checkpoints).where(_THIS_CHECKPOINT)
 _LOCK_FOR_UPDATE = _LOCK.with_for_update()
 _SET = update(checkpoints).where(_THIS_CHECKPOINT)
+_ADVANCE = _SET.values(
+    position=bindparam("to_position"),
+    attempts=0,
+    error=None,
+    failed_position=None,
+    retry_at=None,
+    updated_at=bindparam("now"),
+)
 
 
 @cache

@@ -55,9 +55,10 @@ class Upserts:
     """Each table's upsert, compiled the first time it is needed."""
 
     def __init__(self) -> None:
-        self._compiled: dict[Table, Upsert] = {}
+        self._compiled: dict[str, Upsert] = {}  # by table name: each generation has its own
 
     def of(self, conn: Connection, table: Table) -> Upsert:
-        if table not in self._compiled:
-            self._compiled[table] = Upsert(conn, table)
-        return self._compiled[table]
+        upsert = self._compiled.get(table.name)
+        if upsert is None:
+            upsert = self._compiled[table.name] = Upsert(conn, table)
+        return upsert

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
 
 import dramatiq
 
@@ -15,16 +14,14 @@ class WakeUps:
     """Tells the workers, from one background thread, that the log has grown.
 
     `notify()` only raises a flag, so a commit never waits on the broker, and the commits
-    that land while one round of messages is going out share the next round. The same
-    thread sends a round every `sweep_every` seconds regardless: a message lost to a broker
-    outage or a killed worker costs that much latency, never data.
+    that land while one message is going out share the next. One message wakes every
+    projection: they catch up together. The same thread sends one every `sweep_every`
+    seconds regardless: a message lost to a broker outage or a killed worker costs that
+    much latency, never data.
     """
 
-    def __init__(
-        self, actor: dramatiq.Actor[[str], None], names: Iterable[str], *, sweep_every: float
-    ) -> None:
+    def __init__(self, actor: dramatiq.Actor[[], None], *, sweep_every: float) -> None:
         self._actor = actor
-        self._names = tuple(names)
         self._sweep_every = sweep_every
         self._due = threading.Event()
         self._stopped = False
@@ -48,8 +45,7 @@ class WakeUps:
             self._due.clear()
 
     def _send(self) -> None:
-        for name in self._names:
-            try:
-                self._actor.send(name)
-            except Exception:  # the broker is away: the next sweep tries again
-                log.warning("wake-up for %s not sent", name, exc_info=True)
+        try:
+            self._actor.send()
+        except Exception:  # the broker is away: the next sweep tries again
+            log.warning("wake-up not sent", exc_info=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Table, inspect, select
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, inspect, select
 
 from domain.bus import CommandBus
 from domain.commands import (
@@ -35,14 +35,16 @@ from domain.commands import (
     RestockProduct,
     UpdateOrderStatus,
 )
+from domain.events import EVENT_TYPES, Event
 from domain.eventstore import EventStore
+from domain.log import RecordedEvent
 from domain.logreader import LogReader
 from domain.utc import as_utc
 from orders.database import create_sync_engine
 from projections import order_details
 from projections.checkpoints import Checkpoint, skipped_events
 from projections.engine import ProjectionEngine, Status
-from projections.projection import Projection
+from projections.projection import Change, Projection, Put, Rows
 from projections.registry import PROJECTIONS
 from tests.integration.projection_child import entries_table, ledger, tally_table
 
@@ -679,3 +681,58 @@ async def test_the_sweep_catches_up_events_whose_wake_up_was_lost(
         assert (projection_status.state, projection_status.lag) == ("RUNNING", 0)
     assert len(read(views, engine.live_tables("order_details")["order_details"])) == 5
     assert applied(engine, views) == once(range(1, 17))
+
+
+def broken(name: str = "broken") -> Projection:
+    """A projection whose every write fails in the database (a NOT NULL column left out)."""
+    metadata = MetaData()
+    table = Table(
+        f"{name}_rows",
+        metadata,
+        Column("position", Integer, primary_key=True, autoincrement=False),
+        Column("required", String(10), nullable=False),
+    )
+
+    def project(_event: Event, meta: RecordedEvent, _rows: Rows) -> list[Change]:
+        return [Put(table.name, {"position": meta.position, "required": None})]
+
+    return Projection(
+        name=name,
+        version=1,
+        view=None,
+        tables=(table,),
+        handles=frozenset(EVENT_TYPES.values()),
+        project=project,
+    )
+
+
+async def test_projections_keeping_up_run_together_and_one_far_behind_catches_up_alone(
+    bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
+):
+    # Given two ledgers, one caught up to 10 and one still at 0, batches of 3
+    engine = engines([ledger("ahead"), ledger("behind")], batch_size=3)
+    engine.prepare()
+    await grow_log_to(bus, store, 10)
+    engine.catch_up("ahead")
+    # When the log grows and every projection is woken
+    await grow_log_to(bus, store, 14)
+    engine.catch_up_all()
+    # Then both have every event, each applied once
+    assert applied(engine, views, "ahead") == once(range(1, 15))
+    assert applied(engine, views, "behind") == once(range(1, 15))
+
+
+async def test_a_projection_whose_writes_fail_runs_alone_and_holds_no_other_back(
+    bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
+):
+    # Given a ledger beside a projection whose every write fails in the database
+    engine = engines([broken(), ledger()])
+    engine.prepare()
+    await grow_log_to(bus, store, 5)
+    # When every projection is woken, twice, as the log grows
+    engine.catch_up_all()
+    await grow_log_to(bus, store, 8)
+    engine.catch_up_all()
+    # Then the ledger has every event once, and the broken one has moved not at all
+    assert applied(engine, views) == once(range(1, 9))
+    assert checkpoint(engine, "broken").position == 0
