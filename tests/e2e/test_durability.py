@@ -4,17 +4,27 @@ A server is started on a database of its own, sent N createOrder commands, and k
 SIGKILL the moment the last answer arrives (its projections most likely still busy). A
 new server on the same database must then show every acknowledged command in the log
 (orderHistory), and its views must catch up to exactly N orders: none lost, none twice.
+
+A burst of createOrder commands from many connections is cut short by SIGKILL while
+commands are still in flight: each acknowledged one must be in the log once, and each
+command the server was writing when it died must be there whole (its order and all of
+its stock reservations) or not at all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import subprocess
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +35,7 @@ from tests.e2e.api import (
     Server,
     accepted,
     add_product,
+    all_pages,
     create_order,
     gql,
     lines,
@@ -32,6 +43,8 @@ from tests.e2e.api import (
     new_id,
     order_history,
     position,
+    post_graphql,
+    projections,
     register_customer,
     send_concurrently,
 )
@@ -186,5 +199,239 @@ def test_acknowledged_commands_survive_kill_9_of_the_server(
         assert (again["aggregateId"], again["position"]) == (
             result["aggregateId"],
             result["position"],
+        )
+        assert log_problems(server) == [], server.log()
+
+
+BURST_PRODUCTS = 4
+BURST_STOCK = 100_000
+BURST_SENDERS = 16
+KILL_AFTER_ACKNOWLEDGED = 150
+BURST_TIMEOUT_S = 20.0
+
+
+@dataclass
+class Sent:
+    """One createOrder command of the burst: its input, and the answer if one came."""
+
+    payload: dict[str, Any]
+    answer: dict[str, Any] | None = None  # the CommandResult
+    lost: str | None = None  # the connection error instead of an answer
+    garbled: str | None = None  # a response that was no CommandResult
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.answer is not None and self.answer["ok"] is True
+
+
+class Burst:
+    """createOrder commands sent in a loop by `senders` threads, each on a connection of its
+    own, each thread stopping at its first connection error (the server is gone)."""
+
+    def __init__(
+        self, base_url: str, customer: str, products: list[str], senders: int, enough: int
+    ) -> None:
+        self._base_url, self._customer, self._products = base_url, customer, products
+        self._enough, self._acknowledged = enough, 0
+        self._lock = threading.Lock()
+        self.sent: list[Sent] = []
+        self.reached = threading.Event()  # `enough` commands acknowledged
+        self._stop = threading.Event()  # the test is over: stop whatever happens
+        self._threads = [
+            threading.Thread(target=self._send, args=(n,), daemon=True) for n in range(senders)
+        ]
+
+    def __enter__(self) -> Burst:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self.join(timeout_s=BURST_TIMEOUT_S)
+
+    def join(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        running = sum(thread.is_alive() for thread in self._threads)
+        assert running == 0, f"{running} sender threads still running after {timeout_s} s"
+
+    def _order(self, rng: random.Random) -> dict[str, Any]:
+        products = rng.sample(self._products, rng.randint(1, 2))
+        return {
+            "commandId": new_id(),
+            "orderId": new_id(),
+            "customerId": self._customer,
+            "items": lines(*((product, rng.randint(1, 3)) for product in products)),
+            "shippingAddress": "1 Crash Court",
+        }
+
+    def _send(self, n: int) -> None:
+        rng = random.Random(n)
+        with httpx.Client(base_url=self._base_url, timeout=10) as client:
+            while not self._stop.is_set():
+                sent = Sent(self._order(rng))
+                with self._lock:
+                    self.sent.append(sent)
+                try:
+                    response = post_graphql(client, CREATE_ORDER, {"input": sent.payload})
+                except httpx.TransportError as error:
+                    sent.lost = repr(error)
+                    return
+                body = response.json() if response.status_code == 200 else {}
+                if "data" not in body or body.get("errors"):
+                    sent.garbled = f"HTTP {response.status_code}: {response.text}"
+                    return
+                sent.answer = body["data"]["createOrder"]
+                if sent.acknowledged:
+                    with self._lock:
+                        self._acknowledged += 1
+                        if self._acknowledged >= self._enough:
+                            self.reached.set()
+
+
+def caught_up(client: httpx.Client, server: Server, timeout_s: float = CATCH_UP_TIMEOUT_S) -> int:
+    """Wait until every projection is RUNNING with nothing left to apply; the log's head."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        seen = projections(client)
+        behind = [p for p in seen if p["state"] != "RUNNING" or p["lag"] != 0]
+        if seen and not behind:
+            return max(int(p["headPosition"]) for p in seen)
+        assert time.monotonic() < deadline, (
+            f"projections did not catch up: {behind}; the server's errors: "
+            f"{log_problems(server)[:10]}"
+        )
+        time.sleep(0.05)
+
+
+CUSTOMER_ORDER_ITEMS = """
+query($customer: ID!, $first: Int, $after: String, $at: Position!) {
+  customerOrders(customerId: $customer, first: $first, after: $after, atLeast: $at,
+                 timeoutMs: 20000) {
+    nodes { id items { productId quantity } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def orders_in_view(client: httpx.Client, customer: str, at: int) -> dict[str, dict[str, Any]]:
+    """Every order of the customer in CUSTOMER_ORDERS (at least at `at`), page after page."""
+
+    def fetch(**page: Any) -> dict[str, Any]:
+        found: dict[str, Any] = gql(
+            client, CUSTOMER_ORDER_ITEMS, customer=customer, at=str(at), **page
+        )["customerOrders"]
+        return found
+
+    return {node["id"]: node for page in all_pages(fetch, first=100) for node in page["nodes"]}
+
+
+def quantities(orders: list[dict[str, Any]]) -> Counter[str]:
+    """How much of each product these orders (inputs or views' nodes) ask for."""
+    total: Counter[str] = Counter()
+    for order in orders:
+        for item in order["items"]:
+            total[item["productId"]] += item["quantity"]
+    return total
+
+
+@pytest.mark.slow
+def test_kill_9_in_a_burst_loses_no_acknowledged_command_and_writes_no_half_of_one(
+    tmp_path: Path, durable_url: str
+) -> None:
+    # Given a server with a customer and products with stock enough for any burst
+    env = environment(DATABASE_URL=durable_url)
+    with serving(tmp_path, env, "first.log") as (server, process):
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            customer = accepted(register_customer(client))["aggregateId"]
+            products = [
+                accepted(add_product(client, initialStock=BURST_STOCK))["aggregateId"]
+                for _ in range(BURST_PRODUCTS)
+            ]
+        # When it is killed mid-burst, commands still in flight on every connection
+        with Burst(
+            server.base_url, customer, products, BURST_SENDERS, KILL_AFTER_ACKNOWLEDGED
+        ) as burst:
+            assert burst.reached.wait(BURST_TIMEOUT_S), (
+                f"not {KILL_AFTER_ACKNOWLEDGED} acknowledgements in {BURST_TIMEOUT_S} s:\n"
+                + server.log()
+            )
+            kill_9(process)
+            burst.join(timeout_s=BURST_TIMEOUT_S)  # each sender stops on its own
+    assert [s.garbled for s in burst.sent if s.garbled] == []
+    acknowledged = {s.payload["orderId"]: s for s in burst.sent if s.acknowledged}
+    for sent in acknowledged.values():
+        assert sent.answer is not None
+        accepted(sent.answer)
+    # stock is plenty, but a refusal (say, retries exhausted) is no acknowledgement either
+    refused = {
+        s.payload["orderId"]: s for s in burst.sent if s.answer is not None and not s.acknowledged
+    }
+    for sent in refused.values():
+        assert sent.answer is not None
+        assert sent.answer["errors"] and sent.answer["position"] is None, sent.answer
+    unanswered = {s.payload["orderId"]: s for s in burst.sent if s.answer is None}
+    assert len(acknowledged) >= KILL_AFTER_ACKNOWLEDGED
+    assert all(s.lost for s in unanswered.values())  # cut off by the kill, one per sender
+    assert len(unanswered) <= BURST_SENDERS
+
+    # Then a new server on the same database has every acknowledged command once
+    with (
+        serving(tmp_path, env, "second.log") as (server, _process),
+        httpx.Client(base_url=server.base_url, timeout=30) as client,
+    ):
+        for order_id, sent in acknowledged.items():
+            history = order_history(client, order_id)
+            assert [(e["type"], e["commandId"], e["version"]) for e in history] == [
+                ("OrderCreated", sent.payload["commandId"], 1)
+            ], f"order {order_id} acknowledged as {sent.answer}, in the log: {history}"
+            assert sent.answer is not None
+            assert int(history[0]["position"]) <= position(sent.answer)
+        # ... and each order in flight at the kill is in the log whole, once, or not at all
+        head = caught_up(client, server)
+        in_view = orders_in_view(client, customer, at=head)
+        assert set(acknowledged) <= set(in_view), "acknowledged orders missing from the view"
+        assert set(in_view) <= set(acknowledged) | set(unanswered), "orders nobody sent"
+        for order_id, sent in refused.items():  # refused: nothing written
+            assert order_history(client, order_id) == [], f"refused as {sent.answer}"
+        for order_id, sent in unanswered.items():
+            history = order_history(client, order_id)
+            expected = (
+                [("OrderCreated", sent.payload["commandId"], 1)] if order_id in in_view else []
+            )
+            assert [(e["type"], e["commandId"], e["version"]) for e in history] == expected, (
+                f"order {order_id} (unanswered: {sent.lost}) in the view: "
+                f"{order_id in in_view}, in the log: {history}"
+            )
+            if order_id in in_view:  # committed: exactly as it was sent
+                assert quantities([in_view[order_id]]) == quantities([sent.payload])
+        # every unit reserved belongs to an order in the log, and every order reserved its units
+        reserved = {
+            product: gql(
+                client,
+                "query($id: ID!, $at: Position!) {"
+                " product(id: $id, atLeast: $at, timeoutMs: 20000) { reserved } }",
+                id=product,
+                at=str(head),
+            )["product"]["reserved"]
+            for product in products
+        }
+        ordered = quantities(list(in_view.values()))
+        assert reserved == {product: ordered[product] for product in products}, (
+            f"reserved {reserved}, ordered {dict(ordered)} by {len(in_view)} orders "
+            f"({len(acknowledged)} acknowledged, {len(in_view) - len(acknowledged)} unanswered; "
+            f"{len(refused)} refused)"
+        )
+        # And an acknowledged command sent again is recognised, not done twice
+        sent = next(iter(acknowledged.values()))
+        again = create_order(client, customer, **sent.payload)
+        assert again["replayed"] is True, again
+        assert sent.answer is not None
+        assert (again["aggregateId"], again["position"]) == (
+            sent.answer["aggregateId"],
+            sent.answer["position"],
         )
         assert log_problems(server) == [], server.log()
