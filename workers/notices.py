@@ -3,9 +3,9 @@
 Workers publish "projection N reached position P, changing rows K" after each commit. An
 API process keeps, in its event loop, the latest position it knows for each projection,
 the futures waiting on positions and the queues watching rows. Notices are only a
-shortcut: while anyone waits or watches, the process also re-reads the checkpoints every
-`poll_every` seconds, so a lost notice (a Redis reconnect, a worker killed after its
-commit) costs latency, never a missed wake-up.
+shortcut: the process also re-reads the checkpoints every `poll_every` seconds, so a lost
+notice (a Redis reconnect, a worker killed after its commit) costs that much latency,
+never a missed wake-up. A waiter reads nothing itself: it waits for a notice or the poll.
 """
 
 from __future__ import annotations
@@ -97,11 +97,8 @@ class ViewPositions:
         waiter = _Waiter(position, {n for n in names if self.latest(n) < position})
         if waiter.pending:
             self._waiters.add(waiter)
-            try:
-                # Listen first, then read: a commit between the two cannot slip past us.
-                await self.refresh()
-                if waiter.pending:
-                    await asyncio.wait_for(waiter.done.wait(), timeout)
+            try:  # a notice lost on its way is made good by the poll in `run`
+                await asyncio.wait_for(waiter.done.wait(), timeout)
             except TimeoutError:
                 pass
             finally:
