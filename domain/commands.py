@@ -6,24 +6,16 @@ and raises InvalidCommand naming each broken field.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from domain import validation as check
 from domain.errors import InvalidCommand, Problem
+from domain.events import OrderStatus
 
 MAX_ORDER_LINES = 100
 MAX_LINE_QUANTITY = 10_000
 MAX_STOCK_MOVE = 1_000_000
-
-
-class OrderStatus(enum.StrEnum):
-    PENDING = "PENDING"
-    CONFIRMED = "CONFIRMED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
 
 
 @dataclass(frozen=True, kw_only=True)

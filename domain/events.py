@@ -7,11 +7,22 @@ upcast on read, so a new event shape never needs a migration of the log.
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 Data = dict[str, Any]
+
+
+class OrderStatus(enum.StrEnum):
+    """Where an order stands; commands ask for one, events and views record it."""
+
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,12 +18,11 @@ from domain.commands import (
     ChangeProductPrice,
     Command,
     CreateOrder,
-    OrderStatus,
     RegisterCustomer,
     RestockProduct,
     UpdateOrderStatus,
 )
-from domain.events import Event
+from domain.events import Event, OrderStatus
 from domain.log import StreamWrite
 from domain.repository import Repository
 from domain.streams import CUSTOMERS, EMAIL_CLAIMS, ORDERS, PRODUCTS, SKU_CLAIMS

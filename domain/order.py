@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from domain.commands import CancelOrder, CreateOrder, OrderStatus, UpdateOrderStatus
+from domain.commands import CancelOrder, CreateOrder, UpdateOrderStatus
 from domain.customer import Customer
 from domain.errors import Conflict, NotFound, RuleViolated
 from domain.events import (
@@ -16,6 +16,7 @@ from domain.events import (
     OrderDelivered,
     OrderLine,
     OrderShipped,
+    OrderStatus,
 )
 from domain.product import Product, existing
 from domain.validation import INT32_MAX

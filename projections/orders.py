@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlmodel import JSON, Field, SQLModel
 
-from domain.commands import OrderStatus
 from domain.events import (
     CustomerRegistered,
     Event,
@@ -18,6 +17,7 @@ from domain.events import (
     OrderCreated,
     OrderDelivered,
     OrderShipped,
+    OrderStatus,
 )
 from domain.log import RecordedEvent
 from projections.projection import Change, Put, Row, RowKey, Rows

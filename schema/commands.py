@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from domain import commands as c
+from domain.events import OrderStatus
 from domain.validation import canonical_id
 from schema import inputs as i
 
@@ -77,7 +78,7 @@ def update_order_status(data: i.UpdateOrderStatusInput, command_id: str) -> c.Up
     return c.UpdateOrderStatus(
         command_id=command_id,
         order_id=canonical_id(data.order_id),
-        status=c.OrderStatus(data.status),
+        status=OrderStatus(data.status),
         expected_version=data.expected_version,
     )
 

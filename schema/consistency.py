@@ -21,6 +21,7 @@ from schema.enums import View
 
 PROJECTION_OF = {View(p.view): p.name for p in PROJECTIONS if p.view is not None}
 MAX_TIMEOUT_MS = 60_000
+DEFAULT_WAIT_MS = 2000  # how long `atLeast` and `waitFor` wait when timeoutMs is not given
 
 
 def seconds(timeout_ms: int | None, default_ms: int, limit_ms: int = MAX_TIMEOUT_MS) -> float:
@@ -55,7 +56,7 @@ async def read_view(
     a kept answer then outlives changes to other rows.
     """
     if at_least is not None and not await reached(
-        info, [view], at_least, seconds(timeout_ms, 2000)
+        info, [view], at_least, seconds(timeout_ms, DEFAULT_WAIT_MS)
     ):
         raise GraphQLError(
             f"{view.value} has not reached position {at_least} yet; try again",

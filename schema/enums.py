@@ -6,7 +6,7 @@ import enum
 
 import strawberry
 
-from domain.commands import OrderStatus
+from domain.events import OrderStatus
 
 strawberry.enum(OrderStatus)  # the domain's own enum, served as it is
 

@@ -15,7 +15,7 @@ from strawberry.types import Info
 from domain.commands import Command
 from domain.errors import DomainError
 from schema import commands as edge
-from schema.consistency import reached, seconds
+from schema.consistency import DEFAULT_WAIT_MS, reached, seconds
 from schema.context import Context
 from schema.enums import View
 from schema.inputs import (
@@ -28,8 +28,6 @@ from schema.inputs import (
     UpdateOrderStatusInput,
 )
 from schema.results import CommandResult
-
-DEFAULT_WAIT_MS = 2000
 
 
 async def dispatch(
