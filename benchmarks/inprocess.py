@@ -14,7 +14,8 @@ import itertools
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,11 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from benchmarks.report import Row, median_of, row
+from domain.bus import CommandBus
 from domain.commands import AddProduct, CreateOrder, OrderLineRequest, RegisterCustomer
+from domain.eventstore import EventStore
 from domain.log import AppendRequest, NewEvent, StreamWrite
-from orders.bootstrap import Services, start_services
-from orders.settings import Settings
+from orders.database import create_sync_engine
 
 PART = "inprocess"
 COMMANDS = 2_000  # per measurement, or as many as fit in BUDGET seconds
@@ -126,17 +128,30 @@ async def rate(callers: int, action: Callable[[int], Awaitable[Any]]) -> float:
     return done / (time.perf_counter() - started)
 
 
-async def open_shop(services: Services) -> tuple[list[str], list[str]]:
+@asynccontextmanager
+async def write_side(folder: Path) -> AsyncIterator[tuple[EventStore, CommandBus]]:
+    """The event store and the bus as the service builds them, and nothing else: the library
+    compared with has no projections either (the http and lag parts run the whole service)."""
+    url = fresh_sqlite(folder)
+    store = EventStore(create_sync_engine(url, writes=True), create_sync_engine(url, writes=False))
+    await store.create_schema()
+    try:
+        yield store, CommandBus(store)
+    finally:
+        await store.close()
+
+
+async def open_shop(bus: CommandBus) -> tuple[list[str], list[str]]:
     """Register the customers and add the products (stock for any run) orders are placed with."""
     customers = [str(uuid.uuid4()) for _ in range(CUSTOMERS)]
     products = [str(uuid.uuid4()) for _ in range(PRODUCTS)]
     for customer_id in customers:
         email = f"{customer_id}@bench.example"
-        await services.bus.handle(
+        await bus.handle(
             RegisterCustomer(command_id=customer_id, customer_id=customer_id, name="B", email=email)
         )
     for n, product_id in enumerate(products):
-        await services.bus.handle(
+        await bus.handle(
             AddProduct(
                 command_id=product_id,
                 product_id=product_id,
@@ -152,14 +167,13 @@ async def open_shop(services: Services) -> tuple[list[str], list[str]]:
 
 async def orders_per_second(folder: Path, callers: int) -> float:
     """createOrder commands/s (one line each) through the bus; only the orders are timed."""
-    services = await start_services(Settings(database_url=fresh_sqlite(folder)))
-    try:
-        customers, products = await open_shop(services)
+    async with write_side(folder) as (_store, bus):
+        customers, products = await open_shop(bus)
 
         async def place(n: int) -> None:
             order_id = str(uuid.uuid4())
             line = OrderLineRequest(product_id=products[n % len(products)], quantity=1)
-            await services.bus.handle(
+            await bus.handle(
                 CreateOrder(
                     command_id=order_id,
                     order_id=order_id,
@@ -170,8 +184,6 @@ async def orders_per_second(folder: Path, callers: int) -> float:
             )
 
         return await rate(callers, place)
-    finally:
-        await services.close()
 
 
 def one_event(n: int) -> AppendRequest:
@@ -186,11 +198,8 @@ def one_event(n: int) -> AppendRequest:
 
 async def appends_per_second(folder: Path, callers: int) -> float:
     """One-event appends/s to fresh streams through services.store."""
-    services = await start_services(Settings(database_url=fresh_sqlite(folder)))
-    try:
-        return await rate(callers, lambda n: services.store.append(one_event(n)))
-    finally:
-        await services.close()
+    async with write_side(folder) as (store, _bus):
+        return await rate(callers, lambda n: store.append(one_event(n)))
 
 
 def measured(
@@ -228,8 +237,8 @@ def run(options: argparse.Namespace) -> list[Row]:
         *(
             row(
                 PART,
-                f"createOrder via bus, {callers} caller{'s' * (callers > 1)} (1 line, "
-                f"projections in-process) vs es load-change-save, 1 caller ({ES})",
+                f"createOrder via bus, {callers} caller{'s' * (callers > 1)} (1 line, write side "
+                f"alone) vs es load-change-save, 1 caller ({ES})",
                 "cmds/s",
                 ours["createOrder", callers],
                 baseline=commands,

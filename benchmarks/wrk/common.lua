@@ -34,7 +34,13 @@ function post(body)
   return wrk.format(nil, nil, nil, body)
 end
 
+-- A random item; with BENCH_SWEEP set, each item in turn (a pass over every one of them).
+local sweeping, turn = os.getenv("BENCH_SWEEP") ~= nil, 0
 function pick(list)
+  if sweeping then
+    turn = turn % #list + 1
+    return list[turn]
+  end
   return list[math.random(#list)]
 end
 
