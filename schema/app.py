@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
+from urllib.parse import parse_qs
 
 import strawberry
 from cross_web import HTTPException
@@ -88,13 +90,21 @@ Lifespan = Callable[[Starlette], AbstractAsyncContextManager[dict[str, Any]]]
 
 class GraphQLApp(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A POSTed query answered before is answered from the response cache."""
+        """A POSTed query answered before is answered from the response cache; JSON that
+        is no request at all is refused with a 400 before strawberry sees it."""
         if scope["type"] != "http" or scope["method"] != "POST":
+            problem = _variables_problem(scope) if scope["type"] == "http" else None
+            if problem is not None:
+                await _refuse(problem, scope, receive, send)
+                return
             await super().__call__(scope, receive, send)
             return
         cache: ResponseCache = scope["state"]["response_cache"]
         body = await _body(receive)
         key = _cache_key(scope, body)
+        if key is not None and (problem := _body_problem(body)) is not None:
+            await _refuse(problem, scope, receive, send)
+            return
         if key is not None and (answer := cache.get(key)) is not None:
             await JSONBytes(cache.render(answer))(scope, receive, send)
             return
@@ -130,6 +140,33 @@ async def _body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+def _json_problem(text: bytes | str, what: str, shapes: tuple[type, ...]) -> str | None:
+    """Why `text` is not JSON of one of `shapes`, in words for a client; None if it is."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):  # invalid, not UTF-8, too deep, an int too long
+        return f"{what} is not valid JSON, or is nested too deep"
+    if not isinstance(value, shapes):
+        return f"{what} must be a JSON object"
+    return None
+
+
+def _body_problem(body: bytes) -> str | None:
+    return _json_problem(body, "the request body", (dict, list))
+
+
+def _variables_problem(scope: Scope) -> str | None:
+    """A GET request's `variables`, checked as a POSTed body is."""
+    variables = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("variables")
+    if not variables:
+        return None
+    return _json_problem(variables[0], "`variables`", (dict, type(None)))
+
+
+async def _refuse(problem: str, scope: Scope, receive: Receive, send: Send) -> None:
+    await JSONResponse({"errors": [{"message": problem}]}, status_code=400)(scope, receive, send)
 
 
 def _replay(body: bytes) -> Receive:

@@ -119,3 +119,33 @@ def test_a_body_without_a_query_is_a_client_error(client: httpx.Client):
 
 def test_the_server_is_still_healthy_after_the_bad_requests(client: httpx.Client):
     assert client.get("/health").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"null",
+        b"42",
+        b'"{ __typename }"',
+        b"[" * 1000 + b"]" * 1000,
+        b'{"query": "{ __typename }", "variables": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1001,
+        b'{"query": "\xff\xfe"}',
+        b'{"query": "{ __typename }", "variables": {"n": ' + b"9" * 5000 + b"}}",
+    ],
+    ids=["null", "number", "string", "deep list", "deep variables", "not UTF-8", "long int"],
+)
+def test_a_body_that_is_no_graphql_request_is_a_400_with_a_json_error(
+    client: httpx.Client, body: bytes
+):
+    response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["message"].startswith("the request body")
+    # And the connection goes on serving
+    assert post_graphql(client, "{ __typename }").json()["data"] == {"__typename": "Query"}
+
+
+def test_get_variables_nested_too_deep_are_a_400_with_a_json_error(client: httpx.Client):
+    variables = '{"a": ' * 1000 + "1" + "}" * 1000
+    response = client.get("/graphql", params={"query": "{ __typename }", "variables": variables})
+    assert response.status_code == 400, response.text
+    assert "variables" in response.json()["errors"][0]["message"]
