@@ -92,9 +92,7 @@ class WriteBatch:
         return Loaded(kind, stream_id, self._states[stream_id].state, self._versions[stream_id])
 
     def _fill(self, kind: AggregateKind[Any], stream_id: str) -> None:
-        if stream_id not in self._versions and (hit := self._cache.get(stream_id)) is not None:
-            self._from_cache[stream_id] = hit[0]
-            self._versions[stream_id], self._states[stream_id] = hit
+        if stream_id not in self._versions and self._take_cached_version(stream_id):
             return
         if stream_id in self._unflushed:  # written by this batch in a shape we can't fold
             self.flush()
@@ -152,6 +150,7 @@ class WriteBatch:
                 self._cache.evict([stream_id])
 
     def _take_cached_version(self, stream_id: str) -> bool:
+        """Take the stream's version and state from the cache, to be verified before commit."""
         hit = self._cache.get(stream_id)
         if hit is None:
             return False

@@ -19,7 +19,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import DBAPIError
 
 from domain.dialect import SCHEMA_LOCK_KEY
 from domain.log import RecordedEvent
@@ -171,8 +170,8 @@ class ProjectionEngine:
         """One batch of the log for every live projection that keeps up, in one transaction.
 
         Returns how many events it read, and the projections it left to run on their own:
-        those rebuilding, those more than a batch behind the others, and any whose writes
-        failed in a round (alone, a failure is theirs only, as it was before rounds).
+        those rebuilding, those more than a batch behind the others, and any that failed in a
+        round (writing its rows, say: alone, a failure is theirs only, as before rounds).
         """
         names = [n for n in self.projections if n not in self._alone]
         held = [n for n in names if self._running[n].acquire(blocking=False)]
@@ -202,9 +201,11 @@ class ProjectionEngine:
                 if notice is not None:
                     self._on_advanced(*notice)
             return len(batch), sorted(alone | self._alone)
-        except DBAPIError:  # the round is undone; the one whose write failed runs alone
-            log.warning("projection %s failed to write; it runs on its own", applying)
-            self._alone.add(applying or "")
+        except Exception:  # the round is undone; the projection that failed runs alone
+            if applying is None:
+                raise  # not one projection's failure (the database, the log): retried whole
+            log.warning("projection %s failed in a round; it runs on its own", applying)
+            self._alone.add(applying)
             return 0, sorted(self._alone | set(names))
         finally:
             for name in held:
