@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
-from urllib.parse import parse_qs
 
 import strawberry
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -41,6 +40,10 @@ from schema.scalars import SCALARS
 from schema.subscriptions import Subscription
 
 log = logging.getLogger(__name__)
+NOT_A_REQUEST = (
+    "not a GraphQL request: a JSON object in UTF-8 (variables too), not nested too deep, "
+    "is expected"
+)
 
 
 class Schema(strawberry.Schema):
@@ -90,21 +93,14 @@ Lifespan = Callable[[Starlette], AbstractAsyncContextManager[dict[str, Any]]]
 
 class GraphQLApp(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A POSTed query answered before is answered from the response cache; JSON that
-        is no request at all is refused with a 400 before strawberry sees it."""
-        if scope["type"] != "http" or scope["method"] != "POST":
-            problem = _variables_problem(scope) if scope["type"] == "http" else None
-            if problem is not None:
-                await _refuse(problem, scope, receive, send)
-                return
+        """A POSTed query answered before is answered from the response cache; a refusal
+        is a JSON GraphQL error, whatever refused it."""
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         cache: ResponseCache = scope["state"]["response_cache"]
-        body = await _body(receive)
-        key = _cache_key(scope, body)
-        if key is not None and (problem := _body_problem(body)) is not None:
-            await _refuse(problem, scope, receive, send)
-            return
+        body = await _body(receive) if scope["method"] == "POST" else b""
+        key = _cache_key(scope, body) if scope["method"] == "POST" else None
         if key is not None and (answer := cache.get(key)) is not None:
             await JSONBytes(cache.render(answer))(scope, receive, send)
             return
@@ -113,10 +109,21 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope, _replay(body)), context=context)
         except HTTPException as e:
-            response = PlainTextResponse(e.reason, status_code=e.status_code)
+            response = JSONResponse({"errors": [{"message": e.reason}]}, status_code=e.status_code)
         if key is not None and response.status_code == 200 and hasattr(response, "body"):
             cache.keep(key, bytes(response.body), context.reads, epoch)
         await response(scope, receive, send)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's, with JSON that is no request at all refused as the client's mistake:
+        a scalar or null for a body, nesting deeper than Python decodes, bytes that are not
+        UTF-8, integers too long to parse (a 500 otherwise)."""
+        try:
+            return await super().parse_http_body(request)
+        except (AttributeError, ValueError, RecursionError) as error:
+            raise HTTPException(400, NOT_A_REQUEST) from error
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -140,33 +147,6 @@ async def _body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)
-
-
-def _json_problem(text: bytes | str, what: str, shapes: tuple[type, ...]) -> str | None:
-    """Why `text` is not JSON of one of `shapes`, in words for a client; None if it is."""
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):  # invalid, not UTF-8, too deep, an int too long
-        return f"{what} is not valid JSON, or is nested too deep"
-    if not isinstance(value, shapes):
-        return f"{what} must be a JSON object"
-    return None
-
-
-def _body_problem(body: bytes) -> str | None:
-    return _json_problem(body, "the request body", (dict, list))
-
-
-def _variables_problem(scope: Scope) -> str | None:
-    """A GET request's `variables`, checked as a POSTed body is."""
-    variables = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("variables")
-    if not variables:
-        return None
-    return _json_problem(variables[0], "`variables`", (dict, type(None)))
-
-
-async def _refuse(problem: str, scope: Scope, receive: Receive, send: Send) -> None:
-    await JSONResponse({"errors": [{"message": problem}]}, status_code=400)(scope, receive, send)
 
 
 def _replay(body: bytes) -> Receive:
