@@ -58,7 +58,9 @@ class AddProduct(Command):
         yield from check.identifier("product_id", self.product_id)
         yield from check.text("sku", self.sku, min_len=1, max_len=64)
         yield from check.text("name", self.name, min_len=1, max_len=200)
-        yield from check.text("description", self.description, min_len=1, max_len=2000)
+        yield from check.text(
+            "description", self.description, min_len=1, max_len=2000, multiline=True
+        )
         yield from check.integer("price_cents", self.price_cents, low=0)
         yield from check.integer("initial_stock", self.initial_stock, low=0, high=MAX_STOCK_MOVE)
 
@@ -110,7 +112,9 @@ class CreateOrder(Command):
             if item.product_id in seen:
                 yield Problem(f"items.{i}.product_id", "appears in an earlier line")
             seen.add(item.product_id)
-        yield from check.text("shipping_address", self.shipping_address, min_len=1, max_len=500)
+        yield from check.text(
+            "shipping_address", self.shipping_address, min_len=1, max_len=500, multiline=True
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,5 +138,5 @@ class CancelOrder(Command):
 
     def problems(self) -> Iterator[Problem]:
         yield from check.identifier("order_id", self.order_id)
-        yield from check.text("reason", self.reason, min_len=1, max_len=500)
+        yield from check.text("reason", self.reason, min_len=1, max_len=500, multiline=True)
         yield from check.integer("expected_version", self.expected_version, low=0)

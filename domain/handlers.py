@@ -26,6 +26,7 @@ from domain.events import Event, OrderStatus
 from domain.log import StreamWrite
 from domain.repository import Repository
 from domain.streams import CUSTOMERS, EMAIL_CLAIMS, ORDERS, PRODUCTS, SKU_CLAIMS
+from domain.validation import identity
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Changes:
 
 def register_customer(cmd: RegisterCustomer, repo: Repository) -> Changes:
     new = repo.load(CUSTOMERS, cmd.customer_id)
-    email = repo.load(EMAIL_CLAIMS, cmd.email.casefold())
+    email = repo.load(EMAIL_CLAIMS, identity(cmd.email))
     registered = customer.register(new.state, cmd)
     claimed = claims.claim(email.state, cmd.customer_id, field="email", what="this e-mail address")
     return Changes(cmd.customer_id, (new.write(registered), email.write(claimed)))
@@ -46,7 +47,7 @@ def register_customer(cmd: RegisterCustomer, repo: Repository) -> Changes:
 
 def add_product(cmd: AddProduct, repo: Repository) -> Changes:
     new = repo.load(PRODUCTS, cmd.product_id)
-    sku = repo.load(SKU_CLAIMS, cmd.sku)
+    sku = repo.load(SKU_CLAIMS, identity(cmd.sku))
     added = product.add(new.state, cmd)
     claimed = claims.claim(sku.state, cmd.product_id, field="sku", what="this SKU")
     return Changes(cmd.product_id, (new.write(added), sku.write(claimed)))

@@ -19,6 +19,8 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from domain.dialect import SCHEMA_LOCK_KEY
 from domain.log import RecordedEvent
@@ -201,8 +203,8 @@ class ProjectionEngine:
                 if notice is not None:
                     self._on_advanced(*notice)
             return len(batch), sorted(alone | self._alone)
-        except Exception:  # the round is undone; the projection that failed runs alone
-            if applying is None:
+        except Exception as error:  # the round is undone; the projection that failed runs alone
+            if applying is None or _the_databases_fault(error):
                 raise  # not one projection's failure (the database, the log): retried whole
             log.warning("projection %s failed in a round; it runs on its own", applying)
             self._alone.add(applying)
@@ -211,20 +213,51 @@ class ProjectionEngine:
             for name in held:
                 self._running[name].release()
 
-    def run_batch(self, name: str, generation: int) -> int:
-        """One batch in one transaction; returns how many log events it consumed."""
+    def run_batch(self, name: str, generation: int, limit: int | None = None) -> int:
+        """One batch in one transaction; returns how many log events it consumed.
+
+        A batch the database refuses (a row it cannot store, say) is tried again in halves
+        until the event at fault is alone: the events before it are kept, and that event is
+        the projection's failure, retried with back-off, then FAILED for `skip` or `retry`.
+        Errors of the connection or the server blame no event: they are raised, and the
+        whole batch is tried again on the next wake-up.
+        """
+        limit = limit or self._batch_size
+        try:
+            return self._run_batch(name, generation, limit)
+        except Exception as error:
+            if _the_databases_fault(error):
+                raise
+            if limit == 1:
+                self._fail_next(name, generation, error)
+                return 0
+            half = limit // 2
+            consumed = self.run_batch(name, generation, half)
+            if consumed == half:  # the fault lies in the second half
+                consumed += self.run_batch(name, generation, limit - half)
+            return consumed
+
+    def _run_batch(self, name: str, generation: int, limit: int) -> int:
         with self._views.begin() as conn:
             checkpoint = self._lock(conn, name, generation)
             if checkpoint is None or not checkpoint.runnable(self._clock()):
                 return 0
-            batch = self._log.read_after(checkpoint.position, self._batch_size)
+            batch = self._log.read_after(checkpoint.position, limit)
             if not batch and checkpoint.live:
                 return 0
-            at_head = len(batch) < self._batch_size
-            consumed, notice = self._apply(conn, checkpoint, batch, at_head=at_head)
+            consumed, notice = self._apply(conn, checkpoint, batch, at_head=len(batch) < limit)
         if notice is not None:
             self._on_advanced(*notice)
         return consumed
+
+    def _fail_next(self, name: str, generation: int, error: Exception) -> None:
+        """Record `error` as the failure of the event after the checkpoint."""
+        with self._views.begin() as conn:
+            checkpoint = self._lock(conn, name, generation)
+            following = self._log.read_after(checkpoint.position, 1) if checkpoint else []
+            if checkpoint is not None and following:
+                failed_at = following[0].position
+                self._record_failure(conn, checkpoint, checkpoint.position, failed_at, error)
 
     def _apply(
         self,
@@ -545,6 +578,13 @@ class _Batch:
 
     def _key_of(self, table: str, row: Mapping[str, Any]) -> Any:
         return row[_primary_key(self._tables[table]).name]
+
+
+def _the_databases_fault(error: Exception) -> bool:
+    """A lost connection, a lock timeout, a failed server: no event's doing."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
 
 
 def _primary_key(table: Table) -> Any:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 
 from domain import commands as c
+from domain import validation as check
+from domain.errors import InvalidCommand
 from domain.events import OrderStatus
 from domain.validation import canonical_id
 from schema import inputs as i
@@ -17,7 +19,13 @@ _IDS = uuid.UUID("6f0f9a55-1c33-4b43-9a53-8f1f5e3d2c10")  # namespace for derive
 
 
 def new_command_id(given: str | None) -> str:
-    return str(given) if given is not None else str(uuid.uuid4())
+    """The client's command id, checked before ids are derived from it, or a new one."""
+    if given is None:
+        return str(uuid.uuid4())
+    problems = list(check.text("command_id", str(given), min_len=1, max_len=100))
+    if problems:
+        raise InvalidCommand(problems)
+    return str(given)
 
 
 def _id(given: str | None, command_id: str, role: str) -> str:
@@ -31,7 +39,7 @@ def register_customer(data: i.RegisterCustomerInput, command_id: str) -> c.Regis
         command_id=command_id,
         customer_id=_id(data.customer_id, command_id, "customer"),
         name=data.name,
-        email=data.email,
+        email=data.email.strip(),
     )
 
 
@@ -39,7 +47,7 @@ def add_product(data: i.AddProductInput, command_id: str) -> c.AddProduct:
     return c.AddProduct(
         command_id=command_id,
         product_id=_id(data.product_id, command_id, "product"),
-        sku=data.sku,
+        sku=data.sku.strip(),
         name=data.name,
         description=data.description,
         price_cents=data.price_cents,

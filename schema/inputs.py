@@ -12,14 +12,18 @@ class RegisterCustomerInput:
     command_id: strawberry.ID | None = None
     customer_id: strawberry.ID | None = None
     name: str
-    email: str = strawberry.field(description="Unique among customers, case-insensitively.")
+    email: str = strawberry.field(
+        description="Unique among customers, case-insensitively (after Unicode NFKC)."
+    )
 
 
 @strawberry.input
 class AddProductInput:
     command_id: strawberry.ID | None = None
     product_id: strawberry.ID | None = None
-    sku: str = strawberry.field(description="Unique among products.")
+    sku: str = strawberry.field(
+        description="Unique among products, case-insensitively (after Unicode NFKC)."
+    )
     name: str
     description: str | None = None
     price_cents: int

@@ -39,8 +39,9 @@ async def dispatch(
 ) -> CommandResult:
     info.context.reads.cacheable = False
     timeout = seconds(timeout_ms, DEFAULT_WAIT_MS)
-    command_id = edge.new_command_id(given_id)
+    command_id = str(given_id) if given_id is not None else ""
     try:
+        command_id = edge.new_command_id(given_id)
         record = await info.context.bus.handle(build(command_id))
     except DomainError as error:
         return CommandResult.refused(command_id, error)

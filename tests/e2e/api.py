@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -53,7 +54,9 @@ def new_id() -> str:
 def post_graphql(
     client: httpx.Client, query: str, variables: dict[str, Any] | None = None
 ) -> httpx.Response:
-    return client.post("/graphql", json={"query": query, "variables": variables or {}})
+    # ASCII JSON, as many clients send it: any string fits, a lone surrogate too (\ud800).
+    body = json.dumps({"query": query, "variables": variables or {}})
+    return client.post("/graphql", content=body, headers={"content-type": "application/json"})
 
 
 def gql(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:

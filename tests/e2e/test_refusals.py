@@ -50,6 +50,29 @@ def test_a_customer_with_a_malformed_email_is_refused(client: httpx.Client, emai
     refused(register_customer(client, email=email), "VALIDATION", "email")
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "a\ud800b"),
+        ("name", "Ada\u0000"),
+        ("name", "\u200b"),
+        ("email", "ada\udfff@example.com"),
+        ("commandId", "\ud83d"),
+    ],
+)
+def test_text_no_view_could_store_is_refused_at_the_edge(
+    client: httpx.Client, field: str, value: str
+):
+    refused(register_customer(client, **{field: value}), "VALIDATION", field)
+
+
+def test_an_email_differing_only_in_case_and_width_is_taken(client: httpx.Client):
+    email = f"{new_id()}@example.com"
+    accepted(register_customer(client, email=email))
+    wide = "".join(chr(ord(c) + 0xFEE0) if "a" <= c <= "z" else c for c in email.upper())
+    refused(register_customer(client, email=f"  {wide} "), "CONFLICT", "email")
+
+
 def test_a_customer_with_a_malformed_customer_id_is_refused(client: httpx.Client):
     refused(register_customer(client, customerId="customer-1"), "VALIDATION", "customerId")
 

@@ -39,13 +39,13 @@ async def customer(bus: CommandBus) -> str:
     return customer_id
 
 
-async def product(bus: CommandBus, stock: int) -> str:
+async def product(bus: CommandBus, stock: int, *, sku: str | None = None) -> str:
     product_id = new_id()
     await bus.handle(
         AddProduct(
             command_id=new_id(),
             product_id=product_id,
-            sku=product_id,
+            sku=sku or product_id,
             name="Mug",
             description=None,
             price_cents=900,
@@ -105,13 +105,27 @@ async def test_a_command_id_reused_for_another_command_is_a_conflict(bus: Comman
 async def test_emails_are_unique_case_insensitively_even_when_racing(bus: CommandBus):
     attempts = [
         RegisterCustomer(command_id=new_id(), customer_id=new_id(), name="Ann", email=email)
-        for email in ["ann@example.com", "ANN@example.com", "Ann@Example.COM"] * 5
+        for email in [
+            "ann@example.com",
+            "ANN@example.com",
+            "Ann@Example.COM",
+            "\uff21\uff2e\uff2e@example.com",
+        ]
+        * 5
     ]
     outcomes = await asyncio.gather(*(bus.handle(c) for c in attempts), return_exceptions=True)
     assert sum(not isinstance(o, Exception) for o in outcomes) == 1
     assert all(
         isinstance(o, Conflict) and o.field == "email" for o in outcomes if isinstance(o, Exception)
     )
+
+
+async def test_skus_are_unique_case_insensitively_after_nfkc(bus: CommandBus):
+    await product(bus, 1, sku="Mug-1")
+    for spelling in ["MUG-1", "mug-1", "\uff4d\uff55\uff47\uff0d\uff11"]:
+        with pytest.raises(Conflict) as refused:
+            await product(bus, 1, sku=spelling)
+        assert refused.value.field == "sku"
 
 
 async def test_an_order_that_cannot_be_filled_whole_writes_nothing(

@@ -37,7 +37,7 @@ from domain.commands import (
 )
 from domain.events import EVENT_TYPES, Event
 from domain.eventstore import EventStore
-from domain.log import RecordedEvent
+from domain.log import AppendRequest, NewEvent, RecordedEvent, StreamWrite
 from domain.logreader import LogReader
 from domain.utc import as_utc
 from orders.database import create_sync_engine
@@ -683,8 +683,9 @@ async def test_the_sweep_catches_up_events_whose_wake_up_was_lost(
     assert applied(engine, views) == once(range(1, 17))
 
 
-def broken(name: str = "broken") -> Projection:
-    """A projection whose every write fails in the database (a NOT NULL column left out)."""
+def broken(name: str = "broken", at: set[int] | None = None) -> Projection:
+    """A projection whose writes fail in the database (a NOT NULL column left out): for the
+    events at positions `at`, or for every event."""
     metadata = MetaData()
     table = Table(
         f"{name}_rows",
@@ -694,7 +695,8 @@ def broken(name: str = "broken") -> Projection:
     )
 
     def project(_event: Event, meta: RecordedEvent, _rows: Rows) -> list[Change]:
-        return [Put(table.name, {"position": meta.position, "required": None})]
+        required = None if at is None or meta.position in at else "yes"
+        return [Put(table.name, {"position": meta.position, "required": required})]
 
     return Projection(
         name=name,
@@ -736,3 +738,98 @@ async def test_a_projection_whose_writes_fail_runs_alone_and_holds_no_other_back
     # Then the ledger has every event once, and the broken one has moved not at all
     assert applied(engine, views) == once(range(1, 9))
     assert checkpoint(engine, "broken").position == 0
+
+
+async def test_a_batch_the_database_refuses_is_halved_until_the_event_at_fault_fails_alone(
+    bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
+):
+    # Given 10 events, one batch for them all, and a view that cannot store event 7's row
+    await grow_log_to(bus, store, 10)
+    clock = Clock()
+    engine = engines([broken(at={7})], batch_size=10, max_attempts=2, clock=clock)
+    engine.prepare()
+
+    # When it catches up
+    engine.catch_up("broken")
+
+    # Then events 1-6 are written, and event 7 is the failure, with the database's error
+    rows_of = engine.live_tables("broken")["broken_rows"]
+    assert [row["position"] for row in read(views, rows_of)] == [1, 2, 3, 4, 5, 6]
+    first = status(engine, "broken")
+    assert (first.live.position, first.live.failed_position, first.live.attempts) == (6, 7, 1)
+    assert first.live.error is not None and "at position 7: IntegrityError" in first.live.error
+    assert first.state == "CATCHING_UP"
+
+    # And after its last attempt it is FAILED, where skip steps over event 7 alone
+    clock.advance(hours=1)
+    engine.catch_up("broken")
+    assert status(engine, "broken").state == "FAILED"
+    assert engine.skip("broken") == 7
+    engine.catch_up("broken")
+    assert [row["position"] for row in read(views, rows_of)] == [1, 2, 3, 4, 5, 6, 8, 9, 10]
+    assert (status(engine, "broken").state, status(engine, "broken").lag) == ("RUNNING", 0)
+
+
+async def test_text_no_view_can_store_fails_only_the_projections_that_write_it(
+    bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
+):
+    # Given a customer whose name holds a lone surrogate, already in the log (the edge now
+    # refuses one; an older log may hold it), between two good orders
+    shop = await shop_with_orders(bus, store)
+    name = "a\ud800b"
+    customer_id = new_id()
+    registered = NewEvent(
+        type="CustomerRegistered",
+        schema_version=1,
+        data={"customer_id": customer_id, "name": name, "email": "x@example.com"},
+    )
+    await store.append(
+        AppendRequest(
+            command_id=new_id(),
+            fingerprint="f",
+            aggregate_id=customer_id,
+            writes=(
+                StreamWrite(
+                    stream_id=f"customer-{customer_id}", expected_version=0, events=(registered,)
+                ),
+            ),
+        )
+    )
+    poisoned = await store.head_position()
+    await shop.order()
+    clock = Clock()
+    engine = engines(PROJECTIONS, max_attempts=1, clock=clock)
+    engine.prepare()
+
+    # When every projection catches up
+    engine.catch_up_all()
+
+    # Then those that store customers' names are FAILED on that event, with the error; the
+    # rest run
+    writers = {p.name for p in PROJECTIONS if "CustomerRegistered" in p.handled_types}
+    assert writers == {
+        "order_details",
+        "customer_orders",
+        "order_search",
+        "customer_summary",
+        "confirmation_emails",
+    }
+    for projection in PROJECTIONS:
+        found = status(engine, projection.name)
+        if projection.name in writers:
+            assert found.state == "FAILED", projection.name
+            assert found.live.failed_position == poisoned
+            assert found.live.error is not None and "surrogate" in found.live.error
+        else:
+            assert (found.state, found.lag) == ("RUNNING", 0), projection.name
+
+    # And skip brings each back, with the events after it applied
+    for projection_name in writers:
+        clock.advance(seconds=1)
+        assert engine.skip(projection_name) == poisoned
+    engine.catch_up_all()
+    for projection in PROJECTIONS:
+        assert (status(engine, projection.name).state, status(engine, projection.name).lag) == (
+            "RUNNING",
+            0,
+        ), projection.name

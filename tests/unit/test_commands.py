@@ -13,6 +13,7 @@ from domain.commands import (
     UpdateOrderStatus,
 )
 from domain.errors import InvalidCommand
+from domain.validation import identity
 
 ID = "00000000-0000-4000-8000-000000000001"
 
@@ -39,6 +40,60 @@ def test_customer_names_and_emails(name, email, fields):
         fields_of(lambda: RegisterCustomer(command_id="c", customer_id=ID, name=name, email=email))
         == fields
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("a\ud800b", "must be valid Unicode text: it holds a lone surrogate"),
+        ("a\x00b", "must not contain control characters"),
+        ("a\nb", "must not contain control characters"),
+        ("a\tb", "must not contain control characters"),
+        ("a\x85b", "must not contain control characters"),
+        ("\u200b\u200b", "must not be blank"),
+        (" \ufeff\u3164\u00a0\u2060 ", "must not be blank"),
+    ],
+)
+def test_single_line_text_is_storable_visible_unicode(name, message):
+    with pytest.raises(InvalidCommand) as refused:
+        RegisterCustomer(command_id="c", customer_id=ID, name=name, email="a@b.co")
+    assert [(p.field, p.message) for p in refused.value.problems] == [("name", message)]
+
+
+def test_multi_line_text_may_hold_line_breaks_and_tabs_but_no_other_control_character():
+    assert order([(ID, 1)], address="1 Main St\r\n\tSpringfield")()
+    assert fields_of(order([(ID, 1)], address="1 Main St\x00")) == ["shipping_address"]
+    assert fields_of(order([(ID, 1)], address="1 Main St\udfff")) == ["shipping_address"]
+    assert fields_of(order([(ID, 1)], address="\n\t\u200b")) == ["shipping_address"]
+
+
+def test_command_ids_are_storable_text():
+    assert fields_of(lambda: RestockProduct(command_id="\ud800", product_id=ID, quantity=1)) == [
+        "command_id"
+    ]
+
+
+def test_email_syntax_errors_say_what_is_wrong():
+    with pytest.raises(InvalidCommand) as refused:
+        RegisterCustomer(command_id="c", customer_id=ID, name="Ann", email="ann@@example.com")
+    (problem,) = refused.value.problems
+    assert problem.field == "email"
+    assert problem.message.startswith("must be a well-formed e-mail address: ")
+    assert "@" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Ann@Example.com", "ann@example.com"),
+        (" ANN@example.com\t", "ann@example.com"),
+        ("\uff21\uff2e\uff2e@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com", "ann@example.com"),
+        ("Straße@example.com", "strasse@example.com"),
+        ("\ufb01-MUG", "fi-mug"),
+    ],
+)
+def test_identifying_text_is_the_same_after_trimming_nfkc_and_case_folding(one, other):
+    assert identity(one) == identity(other)
 
 
 def test_ids_must_be_canonical_uuids():
