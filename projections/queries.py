@@ -10,7 +10,7 @@ import base64
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -40,7 +40,11 @@ from projections.projection import Projection, Row
 T = TypeVar("T")
 
 
-class BadCursor(ValueError):
+class BadArgument(ValueError):
+    """A read asked for in a way no view can answer: the client's mistake, told to it."""
+
+
+class BadCursor(BadArgument):
     """A page cursor that this service did not hand out."""
 
 
@@ -230,10 +234,11 @@ async def _newest_first(
         created, order_id = decode_cursor(after, "orders")
         try:
             created_at = datetime.fromisoformat(created)
-        except ValueError:
-            created_at = None
-        if created_at is None or created_at.tzinfo is None:
-            raise BadCursor("not a cursor of this list")
+            if created_at.tzinfo is None:
+                raise ValueError("naive")
+            created_at = created_at.astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise BadCursor("not a cursor of this list") from None
         key = tuple_(orders.c.created_at, orders.c.order_id)
         query = query.where(
             key < tuple_(literal(created_at, orders.c.created_at.type), literal(order_id))
@@ -260,8 +265,8 @@ def encode_cursor(key: list[str]) -> str:
 def decode_cursor(cursor: str, kind: str) -> list[str]:
     """The sort key a cursor of this kind of list carries (two values)."""
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode())) if len(cursor) < 1000 else None
+    except (ValueError, RecursionError):  # not base64, not JSON, or nested past all reason
         key = None
     if (
         not isinstance(key, list)

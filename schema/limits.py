@@ -16,6 +16,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
@@ -24,6 +25,8 @@ from graphql import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.schema import validate_document
+
+from projections.queries import BadArgument
 
 MAX_TOKENS = 2_000  # GraphiQL's introspection query is about 500
 MAX_ALIASES = 30
@@ -39,9 +42,13 @@ MAX_BODY_BYTES = 256 * 1024
 
 
 def is_clients_mistake(error: GraphQLError) -> bool:
-    """Errors the client caused and may read: syntax, validation, bad arguments, STALE_VIEW."""
+    """Errors the client caused and may read: syntax, validation, a value a scalar refused,
+    an argument a resolver refused (BadArgument), STALE_VIEW. Anything else a resolver raised
+    is ours, however it is spelt (a codec's ValueError, say), and is masked."""
     cause = error.original_error
-    return cause is None or isinstance(cause, GraphQLError | ValueError)
+    if cause is None or isinstance(cause, GraphQLError | BadArgument):
+        return True
+    return error.path is None and isinstance(cause, ValueError)  # a scalar's parser refused
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,20 @@ def _parse(query: str) -> DocumentNode:
 def _validate(
     schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
-    return validate_document(schema, document, (*rules, OperationCost))
+    errors = validate_document(schema, document, (*rules, OperationCost))
+    return [_in_a_clients_words(error) for error in errors]
+
+
+def _in_a_clients_words(error: GraphQLError) -> GraphQLError:
+    """An Int literal of thousands of digits fails in Python's int() with advice for Python
+    programmers (sys.set_int_max_str_digits); say what is wrong instead."""
+    if isinstance(error.original_error, ValueError) and any(
+        isinstance(node, IntValueNode) for node in error.nodes or ()
+    ):
+        return GraphQLError(
+            f"Int cannot represent this value: the largest Int is {2**31 - 1}", error.nodes
+        )
+    return error
 
 
 class KnownDocuments(SchemaExtension):

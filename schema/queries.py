@@ -17,7 +17,7 @@ from strawberry.types import Info
 
 from domain.log import RecordedEvent
 from domain.streams import ORDERS
-from domain.validation import canonical_id
+from schema.arguments import identifier, moment, page_size, report_days, search_text
 from schema.consistency import read_view
 from schema.context import Context
 from schema.enums import OrderStatus, View
@@ -31,9 +31,6 @@ from schema.views import (
     ProductSales,
     Projection,
 )
-
-MAX_PAGE = 100
-MAX_REPORT_DAYS = 366
 
 
 @strawberry.type
@@ -59,21 +56,6 @@ class DomainEvent:
         )
 
 
-def page_size(first: int | None, argument: str = "first", default: int = 20) -> int:
-    """The page size asked for; an explicit null means the default."""
-    first = default if first is None else first
-    if not 1 <= first <= MAX_PAGE:
-        raise ValueError(f"{argument} must be between 1 and {MAX_PAGE}")
-    return first
-
-
-def moment(value: datetime | None, argument: str) -> datetime | None:
-    """A point in time must say which: a DateTime without a UTC offset is ambiguous."""
-    if value is not None and value.tzinfo is None:
-        raise ValueError(f"{argument} needs a UTC offset, e.g. 2026-01-31T09:00:00Z")
-    return value
-
-
 @strawberry.type
 class Query:
     @strawberry.field(description="One order, from ORDER_DETAILS.")
@@ -84,7 +66,7 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Order | None:
-        order_id = canonical_id(id)
+        order_id = identifier(id, "id")
         read = partial(info.context.read.order, order_id)
         row = await read_view(info, View.ORDER_DETAILS, at_least, timeout_ms, read, order_id)
         return Order.from_row(row) if row else None
@@ -100,7 +82,7 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Connection[Order]:
-        customer = canonical_id(customer_id)
+        customer = identifier(customer_id, "customerId")
         read = partial(
             info.context.read.customer_orders,
             customer,
@@ -128,7 +110,7 @@ class Query:
     ) -> Connection[Order]:
         read = partial(
             info.context.read.search_orders,
-            text_query=text,
+            text_query=search_text(text),
             status=status.value if status else None,
             min_total=min_total_cents,
             max_total=max_total_cents,
@@ -148,7 +130,7 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Product | None:
-        product_id = canonical_id(id)
+        product_id = identifier(id, "id")
         read = partial(info.context.read.product, product_id)
         row = await read_view(info, View.PRODUCT_CATALOG, at_least, timeout_ms, read, product_id)
         return Product.from_row(row) if row else None
@@ -165,7 +147,7 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Connection[Product]:
-        read = partial(info.context.read.products, text, page_size(first), after)
+        read = partial(info.context.read.products, search_text(text), page_size(first), after)
         page = await read_view(info, View.PRODUCT_CATALOG, at_least, timeout_ms, read)
         return Connection.of(page, Product.from_row)
 
@@ -179,7 +161,7 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Customer | None:
-        customer_id = canonical_id(id)
+        customer_id = identifier(id, "id")
         read = partial(info.context.read.customer, customer_id)
         row = await read_view(info, View.CUSTOMER_SUMMARY, at_least, timeout_ms, read, customer_id)
         return Customer.from_row(row) if row else None
@@ -195,9 +177,7 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> list[DailySales]:
-        if not 0 <= (to - from_).days < MAX_REPORT_DAYS:
-            raise ValueError(f"`to` must be on or after `from`, at most {MAX_REPORT_DAYS} days on")
-        read = partial(info.context.read.sales_report, from_, to)
+        read = partial(info.context.read.sales_report, *report_days(from_, to))
         return [
             DailySales.from_row(row)
             for row in await read_view(info, View.SALES_REPORT, at_least, timeout_ms, read)
@@ -222,7 +202,7 @@ class Query:
         self, info: Info[Context, None], order_id: strawberry.ID
     ) -> list[DomainEvent]:
         info.context.reads.cacheable = False  # the log is not a view: no notice says it grew
-        stream = ORDERS.stream_id(canonical_id(order_id))
+        stream = ORDERS.stream_id(identifier(order_id, "orderId"))
         return [DomainEvent.from_recorded(e) for e in await info.context.store.read_stream(stream)]
 
     @strawberry.field(description="Every projection's position, lag and health.")

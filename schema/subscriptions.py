@@ -10,10 +10,10 @@ import strawberry
 from strawberry.types import Info
 
 from domain.streams import ORDERS
-from domain.validation import canonical_id
 from projections import order_details
 from projections.orders import project_order
 from projections.projection import Put, Row, Rows
+from schema.arguments import identifier
 from schema.consistency import reached, seconds
 from schema.context import Context
 from schema.enums import View
@@ -73,7 +73,7 @@ class Subscription:
     async def order_changed(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> AsyncGenerator[Order, None]:
-        order_id = canonical_id(id)
+        order_id = identifier(id, "id")
         positions, read = info.context.positions, info.context.read
         changes = positions.watch(ORDER_DETAILS, order_id)  # listen first, then read
         try:

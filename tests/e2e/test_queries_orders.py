@@ -12,6 +12,7 @@ from tests.e2e.api import (
     create_order,
     get_order,
     new_id,
+    post_graphql,
     register_customer,
     settle,
     update_order_status,
@@ -161,6 +162,9 @@ def test_an_order_is_found_by_its_id_in_any_spelling(client: httpx.Client):
     assert order["id"] == created["aggregateId"]
 
 
-def test_an_unknown_order_is_null(client: httpx.Client):
+def test_an_unknown_order_is_null_and_a_malformed_id_an_error(client: httpx.Client):
     assert get_order(client, new_id()) is None
-    assert get_order(client, "not-an-order-id") is None
+    response = post_graphql(
+        client, "query($id: ID!) { order(id: $id) { id } }", {"id": "not-an-order-id"}
+    )
+    assert [e["message"] for e in response.json()["errors"]] == ["id must be a UUID"]

@@ -19,6 +19,7 @@ from tests.e2e.api import (
     gql,
     list_products,
     new_id,
+    post_graphql,
     query_errors,
     register_customer,
     restock_product,
@@ -137,9 +138,12 @@ def test_a_price_change_shows_with_the_next_version(client: httpx.Client):
     assert stock(product) == (10, 0, 10)
 
 
-def test_an_unknown_product_is_null(client: httpx.Client):
+def test_an_unknown_product_is_null_and_a_malformed_id_an_error(client: httpx.Client):
     assert get_product(client, new_id()) is None
-    assert get_product(client, "not-a-product-id") is None
+    response = post_graphql(
+        client, "query($id: ID!) { product(id: $id) { id } }", {"id": "not-a-product-id"}
+    )
+    assert [e["message"] for e in response.json()["errors"]] == ["id must be a UUID"]
 
 
 def tag() -> str:

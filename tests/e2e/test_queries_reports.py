@@ -17,6 +17,7 @@ from tests.e2e.api import (
     get_customer,
     get_product,
     new_id,
+    post_graphql,
     query_errors,
     register_customer,
     sales_report,
@@ -77,9 +78,12 @@ def test_another_customers_orders_do_not_count(client: httpx.Client):
     assert (customer["orderCount"], customer["lifetimeValueCents"]) == (0, 0)
 
 
-def test_an_unknown_customer_is_null(client: httpx.Client):
+def test_an_unknown_customer_is_null_and_a_malformed_id_an_error(client: httpx.Client):
     assert get_customer(client, new_id()) is None
-    assert get_customer(client, "not-a-customer-id") is None
+    response = post_graphql(
+        client, "query($id: ID!) { customer(id: $id) { id } }", {"id": "not-a-customer-id"}
+    )
+    assert [e["message"] for e in response.json()["errors"]] == ["id must be a UUID"]
 
 
 # --- salesReport(from, to) -------------------------------------------------------------------

@@ -3,6 +3,7 @@ import time
 import pytest
 from graphql import GraphQLError, get_introspection_query, parse, validate
 
+from projections.queries import BadArgument
 from schema.app import schema
 from schema.limits import (
     MAX_ALIASES,
@@ -18,8 +19,15 @@ pytestmark = pytest.mark.anyio
 
 def test_a_clients_mistakes_are_shown_and_everything_else_is_masked():
     assert is_clients_mistake(GraphQLError("Cannot query field 'x' on type 'Query'."))
-    assert is_clients_mistake(GraphQLError("first must be 1 to 100", original_error=ValueError()))
+    # a scalar refusing a variable's value, before any resolver ran: no path
+    assert is_clients_mistake(GraphQLError("not a Position", original_error=ValueError()))
+    refused = BadArgument("first must be 1 to 100")
+    assert is_clients_mistake(GraphQLError(str(refused), path=["x"], original_error=refused))
     assert is_clients_mistake(GraphQLError("stale", original_error=GraphQLError("stale")))
+    codec = UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+    assert not is_clients_mistake(GraphQLError(str(codec), path=["x"], original_error=codec))
+    digits = ValueError("Exceeds the limit (4300 digits); use sys.set_int_max_str_digits()")
+    assert not is_clients_mistake(GraphQLError(str(digits), path=["x"], original_error=digits))
     assert not is_clients_mistake(GraphQLError("(sqlite3...) ...", original_error=RuntimeError()))
     assert not is_clients_mistake(GraphQLError("'k'", original_error=KeyError("k")))
 
