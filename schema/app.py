@@ -38,6 +38,7 @@ from schema.queries import Query
 from schema.response_cache import ResponseCache
 from schema.scalars import SCALARS
 from schema.subscriptions import Subscription
+from schema.websockets import LegacyWSHandler, TransportWSHandler
 
 log = logging.getLogger(__name__)
 NOT_A_REQUEST = (
@@ -71,6 +72,20 @@ class Schema(strawberry.Schema):
             operation_extensions,
         )
 
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """Every operation over a websocket gets the connection's context with a log of its
+        own for what it reads, so its viewPositions are its own, not the connection's."""
+        if isinstance(context_value, Context):
+            context_value = context_value.for_one_operation()
+        return await super().stream(query, variable_values, context_value, *args, **kwargs)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -92,6 +107,9 @@ Lifespan = Callable[[Starlette], AbstractAsyncContextManager[dict[str, Any]]]
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A POSTed query answered before is answered from the response cache; a refusal
         is a JSON GraphQL error, whatever refused it."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from domain.bus import CommandBus
 from domain.eventstore import EventStore
@@ -22,3 +22,8 @@ class Context:
     reads: ReadLog = field(
         default_factory=ReadLog
     )  # what this request read, and at which positions
+
+    def for_one_operation(self) -> Context:
+        """The same services, and a new log of what is read: for each operation of many
+        sharing one context (those of a websocket connection)."""
+        return replace(self, reads=ReadLog())
