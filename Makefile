@@ -4,21 +4,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 
 .PHONY: install serve test lint bench lock clean
 
 install: $(STAMP)
 
-# Re-installs only when the lock or the project's metadata changed.
+# Re-installs only when the lock or the project's metadata changed. Bytecode is compiled
+# here, once: where PYTHONDONTWRITEBYTECODE=1 (containers), every start would compile it.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(BIN)/pip install --quiet "uv==0.13.8"
-	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
-	$(UV) pip install --quiet --python $(BIN)/python --no-deps --editable .
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python --no-deps --editable .
+	$(BIN)/python -m compileall -q domain projections schema workers orders
 	touch $@
 
 serve: install
-	$(BIN)/orders serve
+	$(BIN)/orders serve --host $(HOST) --port $(PORT)
 
 test: install lint
 	$(BIN)/pytest

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Sequence
-
-import uvicorn
 
 from orders import operators
 from orders.settings import Settings
@@ -34,8 +33,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        print(f"orders: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     if args.command == "serve":
+        import uvicorn  # here: the other commands start faster without it
+
         uvicorn.run(
             "orders.bootstrap:create_app",
             factory=True,

@@ -4,12 +4,44 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from orders.settings import Settings
 from projections.engine import ProjectionEngine, Status
 
 
 def run(settings: Settings, action: str, name: str | None) -> int:
+    """Carry out `action`; the exit code. An operator command never creates a database: where
+    there is none, or it cannot be read, it says so in one line and exits with 2."""
+    if (missing := missing_database(settings)) is not None:
+        print(missing, file=sys.stderr)
+        return 2
+    try:
+        return act(settings, action, name)
+    except DBAPIError as error:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = str(error.orig).strip().splitlines()[0]
+        print(f"cannot read the service's database at {where}: {reason}", file=sys.stderr)
+        return 2
+
+
+def missing_database(settings: Settings) -> str | None:
+    """Where an SQLite database should be and is not, as a line for the operator."""
+    for url in (make_url(settings.database_url), make_url(settings.views_url)):
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            continue
+        if not Path(url.database).exists():
+            return (
+                f"no database at {Path(url.database).resolve()}; run this where the service "
+                "runs, or point DATABASE_URL at its database (e.g. DATABASE_URL=/srv/orders.db)"
+            )
+    return None
+
+
+def act(settings: Settings, action: str, name: str | None) -> int:
     from orders.bootstrap import build_projection_engine
 
     engine = build_projection_engine(settings)

@@ -34,12 +34,41 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        """The settings in the environment; a ValueError says, in one line, what is wrong."""
         env = os.environ
+        read_database_url = env.get("READ_DATABASE_URL")
         return cls(
-            database_url=env.get("DATABASE_URL") or cls.database_url,
-            read_database_url=env.get("READ_DATABASE_URL") or None,
+            database_url=database_url(env.get("DATABASE_URL") or cls.database_url),
+            read_database_url=database_url(read_database_url) if read_database_url else None,
             redis_url=env.get("REDIS_URL") or None,
             redis_namespace=env.get("REDIS_NAMESPACE") or cls.redis_namespace,
             sweep_every=float(env.get("SWEEP_EVERY_SECONDS") or cls.sweep_every),
             access_log=env.get("ACCESS_LOG", "") not in ("", "0"),
         )
+
+
+# The drivers the service runs on, by the scheme a user may write without one.
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+_ACCEPTED = (
+    "a file path (SQLite), sqlite:///PATH, postgresql://USER@HOST:PORT/DATABASE, "
+    "or either with its driver (sqlite+aiosqlite://, postgresql+asyncpg://)"
+)
+
+
+def database_url(value: str) -> str:
+    """A database URL in the form the service runs on: a plain file path is SQLite, and a
+    scheme without a driver gets the service's driver."""
+    scheme, separator, rest = value.partition("://")
+    if not separator:
+        if not value.strip() or "\0" in value:
+            raise ValueError(f"not a database: {value!r}; give {_ACCEPTED}")
+        return f"sqlite+aiosqlite:///{value}"
+    if scheme in _DRIVERS:
+        scheme = _DRIVERS[scheme]
+    if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        raise ValueError(f"not a database URL this service runs on: {value!r}; give {_ACCEPTED}")
+    return f"{scheme}://{rest}"

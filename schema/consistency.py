@@ -55,20 +55,19 @@ async def read_view(
     at least that fresh: views only move forward. `row` names the one row read, where one is:
     a kept answer then outlives changes to other rows.
     """
+    projection = PROJECTION_OF[view]
     if at_least is not None and not await reached(
         info, [view], at_least, seconds(timeout_ms, DEFAULT_WAIT_MS)
     ):
+        # where the view had got to instead, for the client's next try
+        info.context.reads.positions[view.value] = info.context.positions.latest(projection)
         raise GraphQLError(
             f"{view.value} has not reached position {at_least} yet; try again",
             extensions={"code": "STALE_VIEW", "view": view.value, "atLeast": str(at_least)},
         )
-    projection = PROJECTION_OF[view]
     position = info.context.positions.latest(projection)
     result = await read()
-    reads = info.context.reads
-    reads.positions[view.value] = position
-    reads.projections[view.value] = projection
-    reads.dependencies.add((projection, row))
+    info.context.reads.note(view.value, projection, position, row)
     return result
 
 

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from domain.log import RecordedEvent
@@ -39,7 +40,8 @@ class DomainEvent:
     stream_id: strawberry.ID
     version: int
     type: str = strawberry.field(description='The event type, e.g. "OrderCreated".')
-    data: str = strawberry.field(description="The event's JSON payload.")
+    data: str = strawberry.field(description="The event's payload as a JSON string.")
+    payload: JSON = strawberry.field(description="The event's payload, as an object.")
     recorded_at: datetime
     command_id: strawberry.ID | None
 
@@ -50,7 +52,8 @@ class DomainEvent:
             stream_id=strawberry.ID(event.stream_id),
             version=event.version,
             type=event.type,
-            data=json.dumps(event.decode().to_data()),
+            data=json.dumps(payload := event.decode().to_data()),
+            payload=JSON(payload),
             recorded_at=event.recorded_at,
             command_id=strawberry.ID(event.command_id) if event.command_id else None,
         )

@@ -29,6 +29,12 @@ class ReadLog:
     dependencies: set[Dependency] = field(default_factory=set)
     cacheable: bool = True
 
+    def note(self, view: str, projection: str, position: int, row: str | None = None) -> None:
+        """`view`, served by `projection`, was read at `position`: row `row`, or any rows."""
+        self.positions[view] = position
+        self.projections[view] = projection
+        self.dependencies.add((projection, row))
+
 
 @dataclass(frozen=True)
 class Answer:

@@ -79,7 +79,9 @@ class Subscription:
         try:
             shown: Row | None = None
             while True:
+                position = positions.latest(ORDER_DETAILS)
                 row = await read.order(order_id)
+                info.context.reads.note(View.ORDER_DETAILS.value, ORDER_DETAILS, position, order_id)
                 if row is not None and (shown is None or row["version"] > shown["version"]):
                     if shown is not None:  # commits the row has moved past since we showed it
                         async for between in rows_between(info, shown, row["version"]):

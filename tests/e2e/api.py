@@ -42,7 +42,9 @@ CANCEL_ORDER = _mutation("cancelOrder", "CancelOrderInput")
 
 ORDER_HISTORY = """
 query($orderId: ID!) {
-  orderHistory(orderId: $orderId) { position streamId version type data recordedAt commandId }
+  orderHistory(orderId: $orderId) {
+    position streamId version type data payload recordedAt commandId
+  }
 }
 """
 

@@ -54,3 +54,29 @@ def test_status_rebuild_and_refusals(tmp_path: Path) -> None:
     # and skipping a projection that has not failed changes nothing
     skip = orders("projections", "skip", "sales_report", env=env, cwd=tmp_path)
     assert skip.returncode == 0 and "has not failed" in skip.stdout
+
+
+def test_an_operator_command_where_there_is_no_database_says_where_it_looked(
+    tmp_path: Path,
+) -> None:
+    status = orders("projections", "status", env=environment(), cwd=tmp_path)
+    assert status.returncode == 2
+    assert status.stderr.count("\n") == 1, status.stderr
+    assert f"no database at {tmp_path}/data/orders.db" in status.stderr
+    assert "DATABASE_URL" in status.stderr
+    assert list(tmp_path.iterdir()) == [], "an operator command created files"
+
+
+def test_a_plain_path_is_an_sqlite_database_and_a_foreign_url_one_line(tmp_path: Path) -> None:
+    env = environment(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/orders.db")
+    with running_server(tmp_path, env) as server, httpx.Client(base_url=server.base_url) as client:
+        accepted(register_customer(client))
+    plain = orders("projections", "status", env=env | {"DATABASE_URL": "orders.db"}, cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "customer_summary" in plain.stdout
+    foreign = orders(
+        "projections", "status", env=env | {"DATABASE_URL": "mysql://x/y"}, cwd=tmp_path
+    )
+    assert foreign.returncode == 2
+    assert foreign.stderr.count("\n") == 1, foreign.stderr
+    assert "postgresql://" in foreign.stderr and "file path" in foreign.stderr

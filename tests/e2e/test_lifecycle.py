@@ -69,6 +69,7 @@ def test_an_order_is_placed_confirmed_shipped_and_delivered(client: httpx.Client
     for event, command in zip(events, [created, confirmed, shipped, delivered], strict=True):
         assert int(event["position"]) <= position(command)
     placed = json.loads(events[0]["data"])
+    assert all(event["payload"] == json.loads(event["data"]) for event in events)
     assert placed["order_id"] == order_id
     assert placed["customer_id"] == customer_id
     assert placed["shipping_address"] == "1 Compiler Lane, Arlington"

@@ -510,3 +510,7 @@ def test_a_position_the_view_does_not_reach_in_time_is_stale_view(client: httpx.
         assert "Traceback" not in error["message"] and 'File "' not in error["message"], error
         assert "stacktrace" not in error.get("extensions", {}), error
         assert 0.18 <= elapsed < 1.5, f"answered after {elapsed:.3f} s, not about 0.2 s"
+        # and where the view had got to instead, for the next try
+        (reached_at,) = body["extensions"]["viewPositions"].values()
+        assert list(body["extensions"]["viewPositions"]) == [error["extensions"]["view"]]
+        assert 0 < int(reached_at) < far

@@ -9,11 +9,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from tests.e2e.api import GRAPHQL_TRANSPORT_WS, GRAPHQL_WS, Server, log_problems, new_id
+from tests.e2e.api import (
+    CREATE_ORDER,
+    GRAPHQL_TRANSPORT_WS,
+    GRAPHQL_WS,
+    Server,
+    accepted,
+    add_product,
+    gql,
+    lines,
+    log_problems,
+    new_id,
+    register_customer,
+    with_wait_for,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -86,3 +100,32 @@ async def test_each_operation_reports_only_the_views_it_read(server: Server):
     assert list(first["viewPositions"]) == ["ORDER_DETAILS"]
     assert list(second["viewPositions"]) == ["PRODUCT_CATALOG"]
     assert third["viewPositions"] == {}
+
+
+async def test_order_changed_messages_carry_the_position_their_row_was_read_at(
+    server: Server, client: httpx.Client
+):
+    customer = accepted(register_customer(client))["aggregateId"]
+    product = accepted(add_product(client))["aggregateId"]
+    order_id = new_id()
+    written = gql(
+        client,
+        with_wait_for(CREATE_ORDER),
+        input={
+            "orderId": order_id,
+            "customerId": customer,
+            "items": lines((product, 1)),
+            "shippingAddress": "1 Frame St",
+        },
+        waitFor=["ORDER_DETAILS"],
+    )["createOrder"]
+    query = "subscription($id: ID!) { orderChanged(id: $id) { id version } }"
+    async with connected(server, GRAPHQL_TRANSPORT_WS) as ws:
+        payload = {"query": query, "variables": {"id": order_id}}
+        await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": payload}))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert message["type"] == "next", message
+    assert message["payload"]["data"]["orderChanged"] == {"id": order_id, "version": 1}
+    positions = message["payload"]["extensions"]["viewPositions"]
+    assert list(positions) == ["ORDER_DETAILS"]
+    assert int(positions["ORDER_DETAILS"]) >= int(written["position"])
