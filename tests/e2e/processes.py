@@ -62,13 +62,13 @@ def running_server(workdir: Path, env: Mapping[str, str]) -> Iterator[Server]:
         ["serve", "--host", "127.0.0.1", "--port", str(port)], env, workdir, "server.log"
     )
     try:
-        _wait_until_healthy(process, server)
+        wait_until_healthy(process, server)
         yield server
     finally:
         stop(process)
 
 
-def _wait_until_healthy(process: subprocess.Popen[bytes], server: Server) -> None:
+def wait_until_healthy(process: subprocess.Popen[bytes], server: Server) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     last_error: object = None
     while time.monotonic() < deadline:
