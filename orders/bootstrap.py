@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
+import redis
 from starlette.applications import Starlette
 
 from domain.bus import CommandBus
 from domain.dialect import create_tables
 from domain.eventstore import EventStore
 from domain.logreader import LogReader
+from domain.tables import events
 from orders.database import create_engine, create_sync_engine
 from orders.settings import Settings
+from projections.checkpoints import checkpoints
 from projections.engine import ProjectionEngine
 from projections.generations import Generations
 from projections.queries import ReadModel
@@ -34,6 +37,7 @@ from schema.context import Context
 from schema.response_cache import ResponseCache
 from workers.actors import declare_catch_up
 from workers.broker import create_broker, start_worker
+from workers.health import READY_TIMEOUT_S, Readiness, serve_health, table_answers
 from workers.notices import RedisPublisher, ViewPositions, listen
 from workers.wakeups import WakeUps
 
@@ -51,6 +55,23 @@ def build_projection_engine(
         PROJECTIONS,
         on_advanced=on_advanced,
     )
+
+
+def readiness(settings: Settings) -> Readiness:
+    """What this deployment's processes need in order to work: the log, the views and,
+    in the distributed mode, Redis."""
+    checks = {
+        "event_store": table_answers(
+            create_sync_engine(settings.database_url, writes=False), events
+        ),
+        "views": table_answers(create_sync_engine(settings.views_url, writes=False), checkpoints),
+    }
+    if settings.redis_url is not None:
+        client = redis.Redis.from_url(
+            settings.redis_url, socket_timeout=READY_TIMEOUT_S, socket_connect_timeout=1
+        )
+        checks["redis"] = client.ping
+    return Readiness(checks)
 
 
 @dataclass
@@ -163,15 +184,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         services = await start_services(settings)
         tune_garbage_collector()
         try:
-            yield {"new_context": services.context, "response_cache": services.response_cache}
+            yield {
+                "new_context": services.context,
+                "response_cache": services.response_cache,
+                "readiness": readiness(settings),
+            }
         finally:
             await services.close()
 
     return build_app(lifespan)
 
 
-def run_worker(settings: Settings, threads: int) -> None:
-    """`orders worker`: run projections for the API processes until SIGINT or SIGTERM."""
+def run_worker(settings: Settings, threads: int, health_port: int | None = None) -> None:
+    """`orders worker`: run projections for the API processes until SIGINT or SIGTERM;
+    with `health_port`, answer /healthz and /readyz there."""
     if settings.redis_url is None:
         raise SystemExit("orders worker needs REDIS_URL: without it the API runs its own workers")
     with create_sync_engine(settings.database_url, writes=True).begin() as conn:
@@ -180,10 +206,13 @@ def run_worker(settings: Settings, threads: int) -> None:
     projections = build_projection_engine(settings, on_advanced=publisher.publish)
     projections.prepare()
     workers = Workers.start(settings, projections, run_here=True, threads=threads)
+    health = serve_health(readiness(settings), health_port) if health_port else None
     tune_garbage_collector()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
+    if health is not None:
+        health.shutdown()
     workers.stop()
     publisher.close()

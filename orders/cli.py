@@ -21,6 +21,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "worker", help="run projection workers (distributed mode, REDIS_URL)"
     )
     worker.add_argument("--threads", type=int, default=2)
+    worker.add_argument(
+        "--health-port", type=int, help="answer /healthz and /readyz on this port (off if unset)"
+    )
     projections = commands.add_parser("projections", help="inspect and operate the projections")
     actions = projections.add_subparsers(dest="action", required=True)
     actions.add_parser("status", help="name, position, head, lag, state and last error of each")
@@ -51,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "worker":
         from orders.bootstrap import run_worker
 
-        run_worker(settings, threads=args.threads)
+        run_worker(settings, threads=args.threads, health_port=args.health_port)
     else:
         raise SystemExit(operators.run(settings, args.action, getattr(args, "name", None)))
 

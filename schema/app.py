@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
@@ -39,6 +40,7 @@ from schema.response_cache import ResponseCache
 from schema.scalars import SCALARS
 from schema.subscriptions import Subscription
 from schema.websockets import LegacyWSHandler, TransportWSHandler
+from workers.health import Readiness, readiness_body
 
 log = logging.getLogger(__name__)
 NOT_A_REQUEST = (
@@ -183,7 +185,15 @@ def _cache_key(scope: Scope, body: bytes) -> bytes | None:
 
 
 async def health(_request: Request) -> Response:
+    """The process is up: no I/O (/healthz, and /health as before)."""
     return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    """Every part the process needs answers (/readyz); 503 naming those that do not."""
+    readiness: Readiness = request.state.readiness
+    status, body = readiness_body(await asyncio.to_thread(readiness.failures))
+    return Response(body, status_code=status, media_type="application/json")
 
 
 def build_app(lifespan: Lifespan) -> Starlette:
@@ -194,6 +204,8 @@ def build_app(lifespan: Lifespan) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
+            Route("/healthz", health),
+            Route("/readyz", ready),
             Mount(ASSETS_PATH, app=assets_app(), name="graphiql-assets"),
         ],
         lifespan=lifespan,

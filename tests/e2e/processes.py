@@ -68,7 +68,9 @@ def running_server(workdir: Path, env: Mapping[str, str]) -> Iterator[Server]:
         stop(process)
 
 
-def wait_until_healthy(process: subprocess.Popen[bytes], server: Server) -> None:
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], server: Server, path: str = "/health"
+) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     last_error: object = None
     while time.monotonic() < deadline:
@@ -78,12 +80,12 @@ def wait_until_healthy(process: subprocess.Popen[bytes], server: Server) -> None
                 + server.log()
             )
         try:
-            if httpx.get(f"{server.base_url}/health", timeout=1.0).status_code == 200:
+            if httpx.get(f"{server.base_url}{path}", timeout=1.0).status_code == 200:
                 return
         except httpx.TransportError as error:
             last_error = error
         time.sleep(0.1)
     pytest.fail(
-        f"GET /health did not answer 200 within {STARTUP_TIMEOUT_S} s "
+        f"GET {path} did not answer 200 within {STARTUP_TIMEOUT_S} s "
         f"(last error: {last_error!r}); server output:\n{server.log()}"
     )
