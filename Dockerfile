@@ -3,13 +3,13 @@ FROM python:3.11-slim
 WORKDIR /app
 RUN pip install --no-cache-dir "uv==0.13.8"
 COPY requirements.lock ./
-RUN uv pip install --system --no-cache --require-hashes -r requirements.lock
+RUN uv pip install --system --no-cache --compile-bytecode --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY domain domain
 COPY schema schema
 COPY projections projections
 COPY workers workers
 COPY orders orders
-RUN uv pip install --system --no-cache --no-deps .
+RUN uv pip install --system --no-cache --compile-bytecode --no-deps .
 EXPOSE 8000
 CMD ["orders", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -12,29 +12,7 @@ from orders.settings import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="orders", description="The orders service.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the GraphQL server (GraphiQL at /graphql)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    worker = commands.add_parser(
-        "worker", help="run projection workers (distributed mode, REDIS_URL)"
-    )
-    worker.add_argument("--threads", type=int, default=2)
-    worker.add_argument(
-        "--health-port", type=int, help="answer /healthz and /readyz on this port (off if unset)"
-    )
-    projections = commands.add_parser("projections", help="inspect and operate the projections")
-    actions = projections.add_subparsers(dest="action", required=True)
-    actions.add_parser("status", help="name, position, head, lag, state and last error of each")
-    for action, text in [
-        ("retry", "resume a FAILED projection, trying its failing event again"),
-        ("skip", "step a FAILED projection past its failing event (recorded)"),
-        ("rebuild", "rebuild a view from position 0 beside the live one, then switch"),
-    ]:
-        actions.add_parser(action, help=text).add_argument("name")
-    args = parser.parse_args(argv)
-
+    args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
@@ -57,6 +35,32 @@ def main(argv: Sequence[str] | None = None) -> None:
         run_worker(settings, threads=args.threads, health_port=args.health_port)
     else:
         raise SystemExit(operators.run(settings, args.action, getattr(args, "name", None)))
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: `serve`, `worker` and `projections ...`."""
+    parser = argparse.ArgumentParser(prog="orders", description="The orders service.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the GraphQL server (GraphiQL at /graphql)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    worker = commands.add_parser(
+        "worker", help="run projection workers (distributed mode, REDIS_URL)"
+    )
+    worker.add_argument("--threads", type=int, default=2)
+    worker.add_argument(
+        "--health-port", type=int, help="answer /healthz and /readyz on this port (off if unset)"
+    )
+    projections = commands.add_parser("projections", help="inspect and operate the projections")
+    actions = projections.add_subparsers(dest="action", required=True)
+    actions.add_parser("status", help="name, position, head, lag, state and last error of each")
+    for action, text in [
+        ("retry", "resume a FAILED projection, trying its failing event again"),
+        ("skip", "step a FAILED projection past its failing event (recorded)"),
+        ("rebuild", "rebuild a view from position 0 beside the live one, then switch"),
+    ]:
+        actions.add_parser(action, help=text).add_argument("name")
+    return parser
 
 
 if __name__ == "__main__":
