@@ -52,10 +52,12 @@ class EventStore:
         *,
         max_batch: int = 500,
         cache_size: int = 100_000,
+        on_written: Callable[[int, int], None] = lambda _commands, _events: None,
     ) -> None:
         self._writer = writer
         self._reader = reader
         self._max_batch = max_batch
+        self._on_written = on_written  # told each committed batch: commands, events appended
         self._cache = AggregateCache(cache_size)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -142,6 +144,7 @@ class EventStore:
                 raise _Stale  # rolls back whatever this round wrote
             batch.flush()
         batch.keep()
+        self._on_written(len(jobs), batch.appended)
         return outcomes
 
     def _create_schema(self) -> None:

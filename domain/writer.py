@@ -82,6 +82,7 @@ class WriteBatch:
         self._event_rows: list[dict[str, Any]] = []
         self._command_rows: list[dict[str, Any]] = []
         self._snapshot_rows: list[dict[str, Any]] = []
+        self.appended = 0  # events this batch appends
 
     # --- the repository -----------------------------------------------------------------------
 
@@ -178,6 +179,7 @@ class WriteBatch:
         for write in request.writes:
             for event in write.events:
                 self._head += 1
+                self.appended += 1
                 self._versions[write.stream_id] += 1
                 self._event_rows.append(
                     {

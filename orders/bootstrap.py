@@ -14,9 +14,12 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 import dramatiq
+import prometheus_client
 import redis
 from starlette.applications import Starlette
 
@@ -38,6 +41,7 @@ from schema.response_cache import ResponseCache
 from workers.actors import declare_catch_up
 from workers.broker import create_broker, start_worker
 from workers.health import READY_TIMEOUT_S, Readiness, serve_health, table_answers
+from workers.metrics import Metrics
 from workers.notices import RedisPublisher, ViewPositions, listen
 from workers.wakeups import WakeUps
 
@@ -47,14 +51,28 @@ def build_projection_engine(
     on_advanced: Callable[[str, int, list[str] | None], None] = lambda _name, _position, _keys: (
         None
     ),
+    metrics: Metrics | None = None,
 ) -> ProjectionEngine:
-    return ProjectionEngine(
+    """The projections; with `metrics`, each batch is measured and each projection's
+    position, lag and state reported at every scrape."""
+    log = LogReader(create_sync_engine(settings.database_url, writes=False))
+    engine = ProjectionEngine(
         create_sync_engine(settings.views_url, writes=True),
         create_sync_engine(settings.views_url, writes=False),
-        LogReader(create_sync_engine(settings.database_url, writes=False)),
+        log,
         PROJECTIONS,
         on_advanced=on_advanced,
+        on_applied=metrics.batch_applied if metrics else lambda _name, _events, _seconds: None,
     )
+    if metrics is not None:
+        metrics.watch_projections(engine.statuses, partial(_appended_after, log))
+    return engine
+
+
+def _appended_after(log: LogReader, position: int) -> datetime | None:
+    """When the first event after `position` was appended, if there is one."""
+    following = log.read_after(position, 1)
+    return following[0].recorded_at if following else None
 
 
 def readiness(settings: Settings) -> Readiness:
@@ -108,6 +126,7 @@ class Services:
     projections: ProjectionEngine
     positions: ViewPositions
     response_cache: ResponseCache
+    metrics: Metrics
     workers: Workers
     tasks: tuple[asyncio.Task[None], ...]
     engines: tuple[Any, ...]
@@ -119,6 +138,7 @@ class Services:
             read=self.read,
             projections=self.projections,
             positions=self.positions,
+            metrics=self.metrics,
         )
 
     async def close(self) -> None:
@@ -132,17 +152,24 @@ class Services:
 
 
 async def start_services(settings: Settings) -> Services:
+    metrics = Metrics()
     store = EventStore(
         create_sync_engine(settings.database_url, writes=True),
         create_sync_engine(settings.database_url, writes=False),
+        on_written=metrics.batch_written,
     )
     views = create_engine(settings.views_url, writes=False)
     await store.create_schema()
     read = ReadModel(views, Generations())
     positions = ViewPositions(read.positions)
+    metrics.waiters.set_function(positions.waiting)
     response_cache = ResponseCache(positions.known)
     positions.on_change(response_cache.invalidate)
-    projections = build_projection_engine(settings, on_advanced=positions.deliver_threadsafe)
+    projections = build_projection_engine(
+        settings,
+        on_advanced=positions.deliver_threadsafe,
+        metrics=metrics if settings.redis_url is None else None,  # else: the workers report
+    )
     await asyncio.to_thread(projections.prepare)  # before anything reads the checkpoints
     tasks = [asyncio.create_task(positions.run(), name="view-positions")]
     if settings.redis_url is not None:  # the workers are elsewhere: hear them through Redis
@@ -157,6 +184,7 @@ async def start_services(settings: Settings) -> Services:
         projections=projections,
         positions=positions,
         response_cache=response_cache,
+        metrics=metrics,
         workers=workers,
         tasks=tuple(tasks),
         engines=(views,),
@@ -188,6 +216,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "new_context": services.context,
                 "response_cache": services.response_cache,
                 "readiness": readiness(settings),
+                "metrics": services.metrics,
             }
         finally:
             await services.close()
@@ -195,15 +224,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return build_app(lifespan)
 
 
-def run_worker(settings: Settings, threads: int, health_port: int | None = None) -> None:
+def run_worker(
+    settings: Settings,
+    threads: int,
+    health_port: int | None = None,
+    metrics_port: int | None = None,
+) -> None:
     """`orders worker`: run projections for the API processes until SIGINT or SIGTERM;
-    with `health_port`, answer /healthz and /readyz there."""
+    with `health_port`, answer /healthz and /readyz there; with `metrics_port`, /metrics."""
     if settings.redis_url is None:
         raise SystemExit("orders worker needs REDIS_URL: without it the API runs its own workers")
     with create_sync_engine(settings.database_url, writes=True).begin() as conn:
         create_tables(conn)  # a worker may well start before any API process
     publisher = RedisPublisher(settings.redis_url, settings.redis_namespace)
-    projections = build_projection_engine(settings, on_advanced=publisher.publish)
+    metrics = Metrics()
+    projections = build_projection_engine(settings, publisher.publish, metrics)
+    if metrics_port:
+        prometheus_client.start_http_server(metrics_port, registry=metrics.registry)
     projections.prepare()
     workers = Workers.start(settings, projections, run_here=True, threads=threads)
     health = serve_health(readiness(settings), health_port) if health_port else None

@@ -32,7 +32,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "worker":
         from orders.bootstrap import run_worker
 
-        run_worker(settings, threads=args.threads, health_port=args.health_port)
+        run_worker(
+            settings,
+            threads=args.threads,
+            health_port=args.health_port,
+            metrics_port=args.metrics_port,
+        )
     else:
         raise SystemExit(operators.run(settings, args.action, getattr(args, "name", None)))
 
@@ -50,6 +55,9 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("--threads", type=int, default=2)
     worker.add_argument(
         "--health-port", type=int, help="answer /healthz and /readyz on this port (off if unset)"
+    )
+    worker.add_argument(
+        "--metrics-port", type=int, help="answer /metrics on this port (off if unset)"
     )
     projections = commands.add_parser("projections", help="inspect and operate the projections")
     actions = projections.add_subparsers(dest="action", required=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ class ProjectionEngine:
         on_advanced: Callable[[str, int, list[str] | None], None] = (
             lambda _name, _position, _keys: None
         ),
+        on_applied: Callable[[str, int, float], None] = lambda _name, _events, _seconds: None,
     ) -> None:
         self._views = views  # takes the write lock at BEGIN (SQLite)
         self._views_reader = views_reader
@@ -85,6 +87,7 @@ class ProjectionEngine:
         # Told after each commit where a live view now is, and which rows of its main table
         # changed (e.g. the order ids of ORDER_DETAILS).
         self._on_advanced = on_advanced
+        self._on_applied = on_applied  # each batch applied: projection, events, seconds taken
         self._generations_tables = Generations()
         self._upserts = Upserts()
         self._running = {name: threading.Lock() for name in self.projections}
@@ -270,11 +273,13 @@ class ProjectionEngine:
         """Project `batch` into the checkpoint's generation and move (or fail) the checkpoint,
         inside the caller's transaction: how many events it consumed, and the notice to send
         after the commit, if any."""
+        started = time.perf_counter()
         projection = self.projections[checkpoint.name]
         tables = self._tables_of(projection, checkpoint.generation)
         outcome = _Batch(conn, projection, tables, checkpoint.position, self._upserts)
         outcome.apply(batch)
         outcome.write()
+        self._on_applied(checkpoint.name, outcome.consumed, time.perf_counter() - started)
         if outcome.failure is not None:
             self._record_failure(conn, checkpoint, outcome.position, *outcome.failure)
         else:  # a rebuild at the head is promoted here

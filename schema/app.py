@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
@@ -97,12 +99,25 @@ class Schema(strawberry.Schema):
                 log.error("unexpected error in %s", error.path, exc_info=error.original_error)
 
 
+class OperationMetrics(SchemaExtension):
+    """Counts each operation by its type and whether it answered with errors."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        if isinstance(context.context, Context):
+            kind = context.operation_type.value.lower() if context.operation_type else "unknown"
+            result = context.result
+            failed = bool(result is None or getattr(result, "errors", None))
+            context.context.metrics.operations.labels(kind, "error" if failed else "ok").inc()
+
+
 schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
     config=StrawberryConfig(scalar_map=SCALARS),
-    extensions=[*EXTENSIONS, ViewPositionsExtension],
+    extensions=[*EXTENSIONS, ViewPositionsExtension, OperationMetrics],
 )
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[dict[str, Any]]]
@@ -122,6 +137,7 @@ class GraphQLApp(GraphQL[Context, None]):
         body = await _body(receive) if scope["method"] == "POST" else b""
         key = _cache_key(scope, body) if scope["method"] == "POST" else None
         if key is not None and (answer := cache.get(key)) is not None:
+            scope["state"]["metrics"].cache_hits.inc()
             await JSONBytes(cache.render(answer))(scope, receive, send)
             return
         context: Context = scope["state"]["new_context"]()
@@ -196,6 +212,37 @@ async def ready(request: Request) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
 
+async def metrics(request: Request) -> Response:
+    """This process's metrics, in Prometheus's text format."""
+    registry = request.state.metrics.registry
+    body = await asyncio.to_thread(generate_latest, registry)  # projection gauges read the db
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+ROUTES = ("/graphql", "/healthz", "/readyz", "/health", "/metrics")
+
+
+class ResponseMetrics:
+    """Counts HTTP responses by route (a fixed set) and status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "metrics" not in scope.get("state", {}):
+            await self.app(scope, receive, send)
+            return
+        route = scope["path"] if scope["path"] in ROUTES else "other"
+        counter = scope["state"]["metrics"].http_responses
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                counter.labels(route, str(message["status"])).inc()
+            await send(message)
+
+        await self.app(scope, receive, counted)
+
+
 def build_app(lifespan: Lifespan) -> Starlette:
     """The whole app; `lifespan` yields the state, with `new_context` for each request."""
     graphql = GraphQLApp(schema, max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION)
@@ -206,8 +253,9 @@ def build_app(lifespan: Lifespan) -> Starlette:
             Route("/health", health),
             Route("/healthz", health),
             Route("/readyz", ready),
+            Route("/metrics", metrics),
             Mount(ASSETS_PATH, app=assets_app(), name="graphiql-assets"),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(BodySizeLimit)],
+        middleware=[Middleware(ResponseMetrics), Middleware(BodySizeLimit)],
     )

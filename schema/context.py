@@ -9,6 +9,7 @@ from domain.eventstore import EventStore
 from projections.engine import ProjectionEngine
 from projections.queries import ReadModel
 from schema.response_cache import ReadLog
+from workers.metrics import Metrics
 from workers.notices import ViewPositions
 
 
@@ -19,6 +20,7 @@ class Context:
     read: ReadModel
     projections: ProjectionEngine
     positions: ViewPositions
+    metrics: Metrics
     reads: ReadLog = field(
         default_factory=ReadLog
     )  # what this request read, and at which positions

@@ -28,6 +28,7 @@ from schema.inputs import (
     UpdateOrderStatusInput,
 )
 from schema.results import CommandResult
+from workers.metrics import timed
 
 
 async def dispatch(
@@ -38,13 +39,19 @@ async def dispatch(
     timeout_ms: int | None,
 ) -> CommandResult:
     info.context.reads.cacheable = False
+    elapsed, handled = timed(), partial(info.context.metrics.command_handled, info.field_name)
     timeout = seconds(timeout_ms, DEFAULT_WAIT_MS)
     command_id = str(given_id) if given_id is not None else ""
     try:
         command_id = edge.new_command_id(given_id)
         record = await info.context.bus.handle(build(command_id))
     except DomainError as error:
+        handled(error.code, elapsed())
         return CommandResult.refused(command_id, error)
+    except Exception:
+        handled("error", elapsed())
+        raise
+    handled("replayed" if record.replayed else "ok", elapsed())
     caught_up = await reached(info, wait_for, record.position, timeout) if wait_for else []
     return CommandResult.accepted(record, caught_up)
 

@@ -8,8 +8,11 @@ and a stack trace in the log.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from prometheus_client import Gauge
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -43,6 +46,14 @@ def problem_with(message: Any, operation_type: str) -> str | None:
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws (the current protocol)."""
 
+    async def handle(self) -> None:
+        with _counted(self.context.metrics.websockets):
+            await super().handle()
+
+    async def run_operation(self, operation: Any) -> None:
+        with _counted(self.context.metrics.subscriptions):
+            await super().run_operation(operation)
+
     async def handle_message(self, message: Any) -> None:
         if (problem := problem_with(message, "subscribe")) is not None:
             await self.handle_invalid_message(problem)
@@ -53,8 +64,25 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     """graphql-ws (the older subscriptions-transport-ws protocol)."""
 
+    async def handle(self) -> None:
+        with _counted(self.context.metrics.websockets):
+            await super().handle()
+
+    async def handle_async_results(self, *args: Any, **kwargs: Any) -> None:
+        with _counted(self.context.metrics.subscriptions):
+            await super().handle_async_results(*args, **kwargs)
+
     async def handle_message(self, message: Any) -> None:
         if (problem := problem_with(message, "start")) is not None:
             await self.websocket.close(code=INVALID_MESSAGE, reason=problem)
             return
         await super().handle_message(message)
+
+
+@contextmanager
+def _counted(gauge: Gauge) -> Iterator[None]:
+    gauge.inc()
+    try:
+        yield
+    finally:
+        gauge.dec()

@@ -53,6 +53,10 @@ class ViewPositions:
         """Where each projection is known to have got to."""
         return self._latest
 
+    def waiting(self) -> int:
+        """Clients waiting on views: atLeast and waitFor waiters, orderChanged watchers."""
+        return len(self._waiters) + sum(len(queues) for queues in self._watchers.values())
+
     def on_change(self, listener: Callable[[str, Iterable[str] | None], None]) -> None:
         """Call `listener(name, keys)` whenever projection `name` commits changes to rows `keys`
         (None: to rows unknown), before any waiter hears of it."""

@@ -78,9 +78,13 @@ def eventually(url: str, status: int, within_s: float = 10) -> dict[str, Any]:
 
 @contextmanager
 def running_worker(workdir: Path, env: dict[str, str]) -> Iterator[str]:
-    """`orders worker --health-port`; the base URL of its health answers."""
+    """`orders worker` with a health port and a metrics port (written to `metrics-port`); the
+    base URL of its health answers."""
     port = free_port()
-    worker = start(["worker", "--health-port", str(port)], env, workdir, "worker.log")
+    metrics_port = free_port()
+    arguments = ["worker", "--health-port", str(port), "--metrics-port", str(metrics_port)]
+    worker = start(arguments, env, workdir, "worker.log")
+    workdir.joinpath("metrics-port").write_text(str(metrics_port))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(worker, Server(url, workdir / "worker.log"), "/healthz")
@@ -89,7 +93,9 @@ def running_worker(workdir: Path, env: dict[str, str]) -> Iterator[str]:
         stop(worker)
 
 
-def test_readyz_names_redis_while_it_is_down_and_recovers_after(tmp_path: Path) -> None:
+def test_readyz_names_redis_while_it_is_down_and_recovers_after_and_the_worker_has_metrics(
+    tmp_path: Path,
+) -> None:
     port = free_port()
     env = environment(
         DATABASE_URL=str(tmp_path / "orders.db"),
@@ -103,6 +109,10 @@ def test_readyz_names_redis_while_it_is_down_and_recovers_after(tmp_path: Path) 
     ):
         for url in (server.base_url, worker):
             assert readyz(url) == (200, {"status": "ready"})
+        # The worker runs the projections, so its metrics say where they stand
+        metrics_port = (tmp_path / "metrics-port").read_text()
+        scrape = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        assert 'orders_projection_position{projection="order_details"}' in scrape
         # When Redis stops, both say it is the part that fails
         redis.terminate()
         redis.wait(timeout=10)
