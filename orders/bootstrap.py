@@ -92,6 +92,9 @@ def readiness(settings: Settings) -> Readiness:
     return Readiness(checks)
 
 
+SHUTDOWN_GRACE_MS = 10_000
+
+
 @dataclass
 class Workers:
     """The broker, the wake-ups sent through it, and (where this process runs them) workers."""
@@ -114,7 +117,7 @@ class Workers:
     def stop(self) -> None:
         self.wakeups.stop()
         if self.worker is not None:
-            self.worker.stop()
+            self.worker.stop(timeout=SHUTDOWN_GRACE_MS)  # the batch under way commits or not
         self.broker.close()
 
 

@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
-from orders import operators
+from orders import logs, operators
 from orders.settings import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
     except ValueError as error:
         print(f"orders: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    if args.command != "projections":  # an operator's command prints for a person alone
+        logs.configure(settings.log_level)
     if args.command == "serve":
-        import uvicorn  # here: the other commands start faster without it
+        from orders.server import serve  # here: the other commands start faster without it
 
-        uvicorn.run(
-            "orders.bootstrap:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            access_log=settings.access_log,
-        )
+        serve(args.host, args.port, access_log=settings.access_log)
     elif args.command == "worker":
         from orders.bootstrap import run_worker
 

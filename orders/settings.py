@@ -19,6 +19,7 @@ class Settings:
     redis_namespace: str = "orders"  # prefix of every Redis key this deployment uses
     sweep_every: float = 2.0  # seconds between catch-up sweeps of every projection
     access_log: bool = False  # a line per HTTP request costs a fifth of a small query's time
+    log_level: str = "INFO"  # DEBUG: a line per command and per projection batch, with ids
 
     @property
     def views_url(self) -> str:
@@ -44,6 +45,7 @@ class Settings:
             redis_namespace=env.get("REDIS_NAMESPACE") or cls.redis_namespace,
             sweep_every=float(env.get("SWEEP_EVERY_SECONDS") or cls.sweep_every),
             access_log=env.get("ACCESS_LOG", "") not in ("", "0"),
+            log_level=log_level(env.get("LOG_LEVEL") or cls.log_level),
         )
 
 
@@ -72,3 +74,10 @@ def database_url(value: str) -> str:
     if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
         raise ValueError(f"not a database URL this service runs on: {value!r}; give {_ACCEPTED}")
     return f"{scheme}://{rest}"
+
+
+def log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError(f"LOG_LEVEL is {value!r}; give DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level

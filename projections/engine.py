@@ -280,6 +280,15 @@ class ProjectionEngine:
         outcome.apply(batch)
         outcome.write()
         self._on_applied(checkpoint.name, outcome.consumed, time.perf_counter() - started)
+        if outcome.consumed and log.isEnabledFor(logging.DEBUG):
+            applied = batch[: outcome.consumed]
+            log.debug(
+                "projection %s applied positions %d-%d",
+                checkpoint.name,
+                applied[0].position,
+                applied[-1].position,
+                extra={"correlation_ids": sorted({e.correlation_id or "" for e in applied})},
+            )
         if outcome.failure is not None:
             self._record_failure(conn, checkpoint, outcome.position, *outcome.failure)
         else:  # a rebuild at the head is promoted here

@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.extensions import SchemaExtension
@@ -37,6 +37,7 @@ from schema.limits import (
     is_clients_mistake,
 )
 from schema.mutations import Mutation
+from schema.observed import Observed
 from schema.queries import Query
 from schema.response_cache import ResponseCache
 from schema.scalars import SCALARS
@@ -219,30 +220,6 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-ROUTES = ("/graphql", "/healthz", "/readyz", "/health", "/metrics")
-
-
-class ResponseMetrics:
-    """Counts HTTP responses by route (a fixed set) and status."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or "metrics" not in scope.get("state", {}):
-            await self.app(scope, receive, send)
-            return
-        route = scope["path"] if scope["path"] in ROUTES else "other"
-        counter = scope["state"]["metrics"].http_responses
-
-        async def counted(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                counter.labels(route, str(message["status"])).inc()
-            await send(message)
-
-        await self.app(scope, receive, counted)
-
-
 def build_app(lifespan: Lifespan) -> Starlette:
     """The whole app; `lifespan` yields the state, with `new_context` for each request."""
     graphql = GraphQLApp(schema, max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION)
@@ -257,5 +234,8 @@ def build_app(lifespan: Lifespan) -> Starlette:
             Mount(ASSETS_PATH, app=assets_app(), name="graphiql-assets"),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(ResponseMetrics), Middleware(BodySizeLimit)],
+        middleware=[
+            Middleware(Observed),
+            Middleware(BodySizeLimit),
+        ],
     )

@@ -6,6 +6,7 @@ With `waitFor`, a mutation answers once those views have reached its position, o
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 
@@ -15,6 +16,7 @@ from strawberry.types import Info
 from domain.commands import Command
 from domain.errors import DomainError
 from schema import commands as edge
+from schema import observed as correlation
 from schema.consistency import DEFAULT_WAIT_MS, reached, seconds
 from schema.context import Context
 from schema.enums import View
@@ -30,6 +32,8 @@ from schema.inputs import (
 from schema.results import CommandResult
 from workers.metrics import timed
 
+log = logging.getLogger(__name__)
+
 
 async def dispatch(
     info: Info[Context, None],
@@ -44,14 +48,25 @@ async def dispatch(
     command_id = str(given_id) if given_id is not None else ""
     try:
         command_id = edge.new_command_id(given_id)
-        record = await info.context.bus.handle(build(command_id))
+        correlation.command_id.set(command_id)
+        command = build(command_id)
+        record = await info.context.bus.handle(command, correlation.correlation_id.get())
     except DomainError as error:
         handled(error.code, elapsed())
+        log.debug("%s refused: %s %s", info.field_name, error.code, error)
         return CommandResult.refused(command_id, error)
     except Exception:
         handled("error", elapsed())
         raise
     handled("replayed" if record.replayed else "ok", elapsed())
+    log.debug(
+        "%s %s: %s version %d, position %d",
+        info.field_name,
+        "replayed" if record.replayed else "accepted",
+        record.aggregate_id,
+        record.version,
+        record.position,
+    )
     caught_up = await reached(info, wait_for, record.position, timeout) if wait_for else []
     return CommandResult.accepted(record, caught_up)
 

@@ -9,8 +9,9 @@ and a stack trace in the log.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
+from weakref import WeakSet
 
 from prometheus_client import Gauge
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -21,6 +22,16 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from schema.context import Context
 
 INVALID_MESSAGE = 4400
+GOING_AWAY = 1001
+_OPEN: WeakSet[TransportWSHandler | LegacyWSHandler] = WeakSet()  # this process's connections
+
+
+async def close_all(reason: str = "the server is shutting down") -> None:
+    """Close every open websocket of this process with 1001 (going away), for a shutdown:
+    clients reconnect elsewhere, where they subscribe again."""
+    for handler in list(_OPEN):
+        with suppress(Exception):  # one already gone is no obstacle to the others
+            await handler.websocket.close(GOING_AWAY, reason)
 
 
 def problem_with(message: Any, operation_type: str) -> str | None:
@@ -47,6 +58,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws (the current protocol)."""
 
     async def handle(self) -> None:
+        _OPEN.add(self)
         with _counted(self.context.metrics.websockets):
             await super().handle()
 
@@ -65,6 +77,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     """graphql-ws (the older subscriptions-transport-ws protocol)."""
 
     async def handle(self) -> None:
+        _OPEN.add(self)
         with _counted(self.context.metrics.websockets):
             await super().handle()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -86,6 +87,7 @@ class Metrics:
             ["route", "status"],
             registry=r,
         )
+        self._responses: dict[tuple[str, int], Any] = {}
         self.cache_hits = Counter(
             "orders_response_cache_hits", "Queries answered from the response cache.", registry=r
         )
@@ -108,6 +110,12 @@ class Metrics:
     def command_handled(self, command: str, outcome: str, seconds: float) -> None:
         self.commands.labels(command, outcome).inc()
         self.command_seconds.labels(command).observe(seconds)
+
+    def http_response(self, route: str, status: int) -> None:
+        child = self._responses.get((route, status))
+        if child is None:  # label lookups cost more than the count: keep each child
+            child = self._responses[(route, status)] = self.http_responses.labels(route, status)
+        child.inc()
 
     def batch_written(self, commands: int, events: int) -> None:
         self.write_batch.observe(commands)

@@ -28,7 +28,11 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
+from orders.server import SHUTDOWN_GRACE_S
 from tests.e2e.api import (
     ADD_PRODUCT,
     CREATE_ORDER,
@@ -435,3 +439,57 @@ def test_kill_9_in_a_burst_loses_no_acknowledged_command_and_writes_no_half_of_o
             sent.answer["position"],
         )
         assert log_problems(server) == [], server.log()
+
+
+@pytest.mark.slow
+def test_sigterm_in_a_burst_answers_the_commands_in_flight_and_exits_within_its_grace(
+    tmp_path: Path, durable_url: str
+) -> None:
+    # Given a server in a burst of commands, and a subscriber on a websocket
+    env = environment(DATABASE_URL=durable_url)
+    with serving(tmp_path, env, "first.log") as (server, process):
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            customer = accepted(register_customer(client))["aggregateId"]
+            products = [
+                accepted(add_product(client, initialStock=BURST_STOCK))["aggregateId"]
+                for _ in range(BURST_PRODUCTS)
+            ]
+        ws_url = server.base_url.replace("http", "ws", 1) + "/graphql"
+        with (
+            connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws,
+            Burst(
+                server.base_url, customer, products, BURST_SENDERS, KILL_AFTER_ACKNOWLEDGED
+            ) as burst,
+        ):
+            ws.send('{"type": "connection_init"}')
+            assert "connection_ack" in str(ws.recv(timeout=10))
+            assert burst.reached.wait(BURST_TIMEOUT_S), server.log()
+            # When it is told to stop
+            stopping = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            # Then the subscriber is told the server is going away
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=SHUTDOWN_GRACE_S)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+            # and the process exits within its grace, as uvicorn does after a graceful stop
+            assert process.wait(timeout=SHUTDOWN_GRACE_S + 5) in (0, -signal.SIGTERM)
+            assert time.monotonic() - stopping < SHUTDOWN_GRACE_S
+            burst.join(timeout_s=BURST_TIMEOUT_S)
+    assert [s.garbled for s in burst.sent if s.garbled] == []
+    acknowledged = {s.payload["orderId"]: s for s in burst.sent if s.acknowledged}
+    never_sent = {  # refused at the door once the server stopped listening
+        s.payload["orderId"]: s for s in burst.sent if s.lost and "ConnectError" in s.lost
+    }
+    assert len(acknowledged) >= KILL_AFTER_ACKNOWLEDGED
+    assert log_problems(Server(server.base_url, tmp_path / "first.log")) == []
+
+    # And a new server on the same database has every acknowledged command, none never sent
+    with (
+        serving(tmp_path, env, "second.log") as (server, _process),
+        httpx.Client(base_url=server.base_url, timeout=30) as client,
+    ):
+        for order_id, sent in acknowledged.items():
+            history = order_history(client, order_id)
+            assert [e["commandId"] for e in history] == [sent.payload["commandId"]], history
+        for order_id in never_sent:
+            assert order_history(client, order_id) == []

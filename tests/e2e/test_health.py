@@ -4,6 +4,7 @@ the API and on a worker."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -16,6 +17,7 @@ import httpx
 
 from tests.conftest import service_unavailable
 from tests.e2e.api import Server
+from tests.e2e.conftest import REDIS_URL
 from tests.e2e.processes import (
     environment,
     free_port,
@@ -124,3 +126,18 @@ def test_readyz_names_redis_while_it_is_down_and_recovers_after_and_the_worker_h
         with own_redis(port):
             for url in (server.base_url, worker):
                 assert eventually(url, 200) == {"status": "ready"}
+
+
+def test_a_worker_told_to_stop_exits_0_within_its_grace(
+    tmp_path: Path, namespace: str, database_url: str
+) -> None:
+    env = environment(DATABASE_URL=database_url, REDIS_URL=REDIS_URL, REDIS_NAMESPACE=namespace)
+    port = free_port()
+    worker = start(["worker", "--health-port", str(port)], env, tmp_path, "worker.log")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_healthy(worker, Server(url, tmp_path / "worker.log"), "/healthz")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=15) == 0, (tmp_path / "worker.log").read_text()
+    finally:
+        stop(worker)
