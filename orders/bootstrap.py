@@ -22,6 +22,7 @@ import dramatiq
 import prometheus_client
 import redis
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from domain.bus import CommandBus
 from domain.dialect import create_tables
@@ -206,7 +207,7 @@ def tune_garbage_collector() -> None:
     gc.freeze()
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None) -> ASGIApp:
     """The ASGI app; nothing is connected until its lifespan starts."""
     settings = settings or Settings.from_env()
 

@@ -33,7 +33,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             metrics_port=args.metrics_port,
         )
     else:
-        raise SystemExit(operators.run(settings, args.action, getattr(args, "name", None)))
+        name, as_json = getattr(args, "name", None), getattr(args, "json", False)
+        raise SystemExit(operators.run(settings, args.action, name, as_json=as_json))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,7 +56,10 @@ def parser() -> argparse.ArgumentParser:
     )
     projections = commands.add_parser("projections", help="inspect and operate the projections")
     actions = projections.add_subparsers(dest="action", required=True)
-    actions.add_parser("status", help="name, position, head, lag, state and last error of each")
+    status = actions.add_parser(
+        "status", help="name, position, head, lag, state and last error of each"
+    )
+    status.add_argument("--json", action="store_true", help="as JSON, for scripts")
     for action, text in [
         ("retry", "resume a FAILED projection, trying its failing event again"),
         ("skip", "step a FAILED projection past its failing event (recorded)"),

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import sys
-import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from tqdm import tqdm
 
 from orders.settings import Settings
 from projections.engine import ProjectionEngine, Status
 
 
-def run(settings: Settings, action: str, name: str | None) -> int:
+def run(settings: Settings, action: str, name: str | None, *, as_json: bool = False) -> int:
     """Carry out `action`; the exit code. An operator command never creates a database: where
     there is none, or it cannot be read, it says so in one line and exits with 2."""
     if (missing := missing_database(settings)) is not None:
         print(missing, file=sys.stderr)
         return 2
     try:
-        return act(settings, action, name)
+        return act(settings, action, name, as_json=as_json)
     except DBAPIError as error:
         where = make_url(settings.database_url).render_as_string(hide_password=True)
         reason = str(error.orig).strip().splitlines()[0]
@@ -41,7 +42,7 @@ def missing_database(settings: Settings) -> str | None:
     return None
 
 
-def act(settings: Settings, action: str, name: str | None) -> int:
+def act(settings: Settings, action: str, name: str | None, *, as_json: bool = False) -> int:
     from orders.bootstrap import build_projection_engine
 
     engine = build_projection_engine(settings)
@@ -53,7 +54,8 @@ def act(settings: Settings, action: str, name: str | None) -> int:
         )
         return 2
     if action == "status":
-        print(status_table(engine.statuses()))
+        statuses = engine.statuses()
+        print(json.dumps(status_records(statuses), indent=2) if as_json else status_table(statuses))
     elif action == "retry" and name:
         engine.retry(name)
         print(f"{name}: resumed; the workers pick it up at their next sweep")
@@ -95,22 +97,38 @@ def status_table(statuses: list[Status]) -> str:
     )
 
 
+def status_records(statuses: list[Status]) -> list[dict[str, object]]:
+    """The status table as data, for scripts (`--json`)."""
+    return [
+        {
+            "name": s.projection.name,
+            "position": s.live.position,
+            "head": s.head,
+            "lag": s.lag,
+            "state": s.state,
+            "error": s.live.error,
+            "failedPosition": s.live.failed_position,
+        }
+        for s in statuses
+    ]
+
+
 def rebuild(engine: ProjectionEngine, name: str) -> None:
-    """Fill a new generation from position 0 while the live one serves, showing progress."""
+    """Fill a new generation from position 0 while the live one serves, with a progress bar
+    (events, rate, time left) on the terminal."""
     generation = engine.rebuild(name)
-    started, total = time.monotonic(), max(engine.head(), 1)
-    while (checkpoint := engine.checkpoint(name, generation)) is not None and not checkpoint.live:
-        if checkpoint.state.value == "FAILED":
-            print(f"\n{name}: the rebuild stopped: {checkpoint.error}", file=sys.stderr)
-            return
-        engine.run_batch(name, generation)
-        done = engine.checkpoint(name, generation)
-        position = done.position if done else total
-        rate = position / max(time.monotonic() - started, 1e-6)
-        eta = (total - position) / rate if rate else 0
-        print(
-            f"\r{name}: {position:,}/{total:,} events, {rate:,.0f}/s, ETA {eta:,.0f} s ",
-            end="",
-            flush=True,
-        )
-    print(f"\n{name}: generation {generation} is live")
+    head = max(engine.head(), 1)
+    with tqdm(total=head, desc=name, unit=" events", unit_scale=True) as bar:
+        while (checkpoint := engine.checkpoint(name, generation)) is not None:
+            if checkpoint.live:
+                break
+            if checkpoint.state.value == "FAILED":
+                bar.close()
+                print(f"{name}: the rebuild stopped: {checkpoint.error}", file=sys.stderr)
+                return
+            engine.run_batch(name, generation)
+            done = engine.checkpoint(name, generation)
+            head = max(engine.head(), head)
+            bar.total = head
+            bar.update((done.position if done else head) - bar.n)
+    print(f"{name}: generation {generation} is live")

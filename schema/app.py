@@ -13,11 +13,10 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.extensions import SchemaExtension
@@ -129,24 +128,19 @@ class GraphQLApp(GraphQL[Context, None]):
     graphql_ws_handler_class = LegacyWSHandler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A POSTed query answered before is answered from the response cache; a refusal
-        is a JSON GraphQL error, whatever refused it."""
+        """A refusal is a JSON GraphQL error, whatever refused it; a fresh answer to a
+        request KeptAnswers may serve again is kept."""
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         cache: ResponseCache = scope["state"]["response_cache"]
-        body = await _body(receive) if scope["method"] == "POST" else b""
-        key = _cache_key(scope, body) if scope["method"] == "POST" else None
-        if key is not None and (answer := cache.get(key)) is not None:
-            scope["state"]["metrics"].cache_hits.inc()
-            await JSONBytes(cache.render(answer))(scope, receive, send)
-            return
         context: Context = scope["state"]["new_context"]()
         epoch = cache.epoch()
         try:
-            response = await self.run(Request(scope, _replay(body)), context=context)
+            response = await self.run(Request(scope, receive), context=context)
         except HTTPException as e:
             response = JSONResponse({"errors": [{"message": e.reason}]}, status_code=e.status_code)
+        key = scope.get(CACHE_KEY)
         if key is not None and response.status_code == 200 and hasattr(response, "body"):
             cache.keep(key, bytes(response.body), context.reads, epoch)
         await response(scope, receive, send)
@@ -175,6 +169,32 @@ class GraphQLApp(GraphQL[Context, None]):
 
 class JSONBytes(Response):
     media_type = "application/json"
+
+
+CACHE_KEY = "orders.cache_key"  # where KeptAnswers leaves a request's key, in its scope
+
+
+class KeptAnswers:
+    """Answers a POSTed query that was answered before from the response cache, ahead of
+    routing and Starlette's middleware: a kept answer costs a lookup and a send. Anything
+    else goes on with the body replayed, and its key in the scope for GraphQLApp to keep
+    the answer under."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        body = await _body(receive)
+        key = _cache_key(scope, body)
+        state = scope["state"]
+        if key is not None and (answer := state["response_cache"].get(key)) is not None:
+            state["metrics"].cache_hits.inc()
+            await JSONBytes(state["response_cache"].render(answer))(scope, receive, send)
+            return
+        await self.app({**scope, CACHE_KEY: key}, _replay(body), send)
 
 
 async def _body(receive: Receive) -> bytes:
@@ -220,10 +240,15 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-def build_app(lifespan: Lifespan) -> Starlette:
-    """The whole app; `lifespan` yields the state, with `new_context` for each request."""
+def build_app(lifespan: Lifespan) -> ASGIApp:
+    """The whole app; `lifespan` yields the state, with `new_context` for each request.
+
+    Outermost, each request gets its correlation id and its response is counted; then the
+    body is bounded; then a query answered before is answered again at once; the rest is
+    routed by Starlette.
+    """
     graphql = GraphQLApp(schema, max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION)
-    return Starlette(
+    routed = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
@@ -234,8 +259,5 @@ def build_app(lifespan: Lifespan) -> Starlette:
             Mount(ASSETS_PATH, app=assets_app(), name="graphiql-assets"),
         ],
         lifespan=lifespan,
-        middleware=[
-            Middleware(Observed),
-            Middleware(BodySizeLimit),
-        ],
     )
+    return Observed(BodySizeLimit(KeptAnswers(routed)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -45,7 +46,14 @@ def test_status_rebuild_and_refusals(tmp_path: Path) -> None:
     # When a view is rebuilt, then progress is shown and the new generation goes live
     rebuilt = orders("projections", "rebuild", "order_details", env=env, cwd=tmp_path)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "events" in rebuilt.stdout and "order_details: generation 2 is live" in rebuilt.stdout
+    assert "order_details: generation 2 is live" in rebuilt.stdout
+    assert "events" in rebuilt.stderr and "100%" in rebuilt.stderr  # the progress bar
+    # and for scripts, the status is JSON
+    as_json = orders("projections", "status", "--json", env=env, cwd=tmp_path)
+    assert as_json.returncode == 0, as_json.stderr
+    records = json.loads(as_json.stdout)
+    assert [record["name"] for record in records] == NAMES
+    assert all((r["lag"], r["state"], r["error"]) == (0, "RUNNING", None) for r in records)
     # and a reaction, or an unknown name, is refused with a reason
     reaction = orders("projections", "rebuild", "confirmation_emails", env=env, cwd=tmp_path)
     assert reaction.returncode == 2 and "reaction" in reaction.stderr
