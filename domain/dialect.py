@@ -6,11 +6,26 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from domain.tables import metadata, snapshots
 
 APPEND_LOCK_KEY = 0x0E7E57  # the PostgreSQL advisory lock that serializes appends
 SCHEMA_LOCK_KEY = 0x5C4E3A  # ... and the one that serializes creating tables
+
+
+def the_databases_fault(error: BaseException) -> bool:
+    """A lost or refused connection, a lock timeout, a server going away: an error of the
+    database, not of the statement or the rows, so trying again later may well succeed."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout | PendingRollbackError)
 
 
 def is_postgresql(conn: Connection) -> bool:

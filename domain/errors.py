@@ -55,3 +55,9 @@ class InvalidCommand(DomainError):
 
 class ConcurrencyError(Exception):
     """A stream moved on between load and append; the handler may reload and retry."""
+
+
+class StoreUnavailable(Exception):
+    """The event store could not be reached, or lost its connection, while a command was
+    written: no part of it is written, but whether all of it was is unknown when the
+    connection dropped at the commit. Sending it again with the same command id is safe."""

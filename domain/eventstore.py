@@ -21,6 +21,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, select
 
 from domain import dialect
+from domain.errors import StoreUnavailable
 from domain.log import AppendRequest, CommandRecord, RecordedEvent
 from domain.repository import AggregateKind, Loaded, S
 from domain.tables import events, recorded_event
@@ -109,7 +110,7 @@ class EventStore:
             try:
                 outcomes = await self._on_writer(self._write, [job for job, _ in batch])
             except Exception as e:  # the database failed the transaction: nothing was written
-                outcomes = [e] * len(batch)
+                outcomes = [_as_unavailable(e)] * len(batch)
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if future.done():  # the caller went away; its command stands if it was written
                     continue
@@ -185,3 +186,15 @@ class EventStore:
 
 def _events(conn: Connection, query: object) -> list[RecordedEvent]:
     return [recorded_event(row) for row in conn.execute(query)]  # type: ignore[call-overload]
+
+
+def _as_unavailable(error: Exception) -> Exception:
+    """A lost or refused connection, said in the domain's words; any other error as is."""
+    if dialect.the_databases_fault(error):
+        unavailable = StoreUnavailable(
+            "the event store did not answer; send the command again with the same commandId "
+            "(it is applied at most once)"
+        )
+        unavailable.__cause__ = error
+        return unavailable
+    return error

@@ -20,10 +20,8 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from domain.dialect import SCHEMA_LOCK_KEY
+from domain.dialect import SCHEMA_LOCK_KEY, the_databases_fault
 from domain.log import RecordedEvent
 from domain.logreader import LogReader
 from projections.checkpoints import Checkpoint, State, checkpoints, skipped_events
@@ -207,7 +205,7 @@ class ProjectionEngine:
                     self._on_advanced(*notice)
             return len(batch), sorted(alone | self._alone)
         except Exception as error:  # the round is undone; the projection that failed runs alone
-            if applying is None or _the_databases_fault(error):
+            if applying is None or the_databases_fault(error):
                 raise  # not one projection's failure (the database, the log): retried whole
             log.warning("projection %s failed in a round; it runs on its own", applying)
             self._alone.add(applying)
@@ -229,7 +227,7 @@ class ProjectionEngine:
         try:
             return self._run_batch(name, generation, limit)
         except Exception as error:
-            if _the_databases_fault(error):
+            if the_databases_fault(error):
                 raise
             if limit == 1:
                 self._fail_next(name, generation, error)
@@ -592,13 +590,6 @@ class _Batch:
 
     def _key_of(self, table: str, row: Mapping[str, Any]) -> Any:
         return row[_primary_key(self._tables[table]).name]
-
-
-def _the_databases_fault(error: Exception) -> bool:
-    """A lost connection, a lock timeout, a failed server: no event's doing."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
 
 
 def _primary_key(table: Table) -> Any:

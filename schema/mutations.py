@@ -11,10 +11,11 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from domain.commands import Command
-from domain.errors import DomainError
+from domain.errors import DomainError, StoreUnavailable
 from schema import commands as edge
 from schema import observed as correlation
 from schema.consistency import DEFAULT_WAIT_MS, reached, seconds
@@ -55,6 +56,9 @@ async def dispatch(
         handled(error.code, elapsed())
         log.debug("%s refused: %s %s", info.field_name, error.code, error)
         return CommandResult.refused(command_id, error)
+    except StoreUnavailable as error:
+        handled("unavailable", elapsed())
+        raise GraphQLError(str(error), extensions={"code": "UNAVAILABLE"}) from error
     except Exception:
         handled("error", elapsed())
         raise

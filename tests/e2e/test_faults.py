@@ -1,20 +1,37 @@
 """Faults with real processes: Redis stopped under a steady load of commands in the
-distributed mode (a Redis of the test's own, so that the shared one stays up)."""
+distributed mode (a Redis of the test's own, so that the shared one stays up), and every
+connection to PostgreSQL killed while commands come in."""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
-from tests.e2e.api import accepted, add_product, create_order, gql, register_customer
+from tests.e2e.api import (
+    CREATE_ORDER,
+    accepted,
+    add_product,
+    create_order,
+    gql,
+    lines,
+    new_id,
+    position,
+    post_graphql,
+    register_customer,
+)
+from tests.e2e.conftest import a_database, psql
 from tests.e2e.processes import environment, free_port, running_server
 from tests.e2e.test_health import own_redis, running_worker
 
 OUTAGE_S = 10
+COMMANDS_IN_OUTAGE = 150
 RATE_PER_S = 20
 
 FIGURES = """query($customer: ID!, $at: Position!) {
@@ -95,3 +112,76 @@ def test_commands_go_on_while_redis_is_down_and_every_view_catches_up_after(
                 for projection in positions["projections"]:
                     assert projection["state"] == "RUNNING", projection
                     assert int(projection["position"]) >= last, projection
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    yield from a_database("postgresql", tmp_path)
+
+
+def test_commands_cut_off_from_postgresql_fail_cleanly_and_succeed_after(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # Given a server on a PostgreSQL database of its own
+    name = postgres_url.rsplit("/", 1)[1]
+    stop = threading.Event()
+
+    def cut_off() -> None:
+        while not stop.wait(0.02):
+            psql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+
+    with (
+        running_server(tmp_path, environment(DATABASE_URL=postgres_url)) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as client,
+    ):
+        customer = accepted(register_customer(client))["aggregateId"]
+        product = accepted(add_product(client, initialStock=1_000_000))["aggregateId"]
+        sent: list[tuple[str, dict[str, Any]]] = []  # (commandId, the response's body)
+        # When every connection to it is killed, again and again, while orders come in
+        killer = threading.Thread(target=cut_off, daemon=True)
+        killer.start()
+        try:
+            for _ in range(COMMANDS_IN_OUTAGE):
+                command_id = new_id()
+                response = post_graphql(
+                    client, CREATE_ORDER, {"input": order_input(customer, product, command_id)}
+                )
+                assert response.status_code == 200, response.text
+                sent.append((command_id, response.json()))
+        finally:
+            stop.set()
+            killer.join(timeout=10)
+
+        # Then each command was either accepted or refused as UNAVAILABLE, nothing else
+        unavailable = []
+        for command_id, body in sent:
+            if body.get("errors"):
+                (error,) = body["errors"]
+                assert error["extensions"]["code"] == "UNAVAILABLE", error
+                assert "same commandId" in error["message"]
+                unavailable.append(command_id)
+            else:
+                assert body["data"]["createOrder"]["ok"] is True, body
+        assert unavailable, "no command met the outage: the test proved nothing"
+        # and sent again once it is back, each succeeds, written once whatever happened
+        for command_id in unavailable:
+            again = post_graphql(
+                client, CREATE_ORDER, {"input": order_input(customer, product, command_id)}
+            ).json()
+            assert again["data"]["createOrder"]["ok"] is True, again
+        # and the views (run in this process) reconnected and count every order once
+        last = position(accepted(create_order(client, customer, (product, 1))))
+        figures = gql(client, FIGURES, customer=customer, at=str(last))
+        assert figures["customer"]["orderCount"] == len(sent) + 1
+
+
+def order_input(customer: str, product: str, command_id: str) -> dict[str, object]:
+    return {
+        "commandId": command_id,
+        "customerId": customer,
+        "items": lines((product, 1)),
+        "shippingAddress": "1 Outage Road",
+    }
