@@ -29,10 +29,13 @@ class CommandBus:
         self._on_committed = on_committed  # tells the projections the log has grown
         self._handlers = handlers
 
-    async def handle(self, command: Command, correlation_id: str | None = None) -> CommandRecord:
+    async def handle(
+        self, command: Command, correlation_id: str | None = None, actor: str | None = None
+    ) -> CommandRecord:
         """Decide `command` in the store's writer, which sees every command before it, so a
         refusal is the real one (out of stock, version moved on), never a lost race. Its
-        events record `correlation_id` (by default its own id), to be followed in logs."""
+        events record `correlation_id` (by default its own id), to be followed in logs, and
+        `actor`, who issued it."""
         fingerprint = fingerprint_of(command)
         handler = self._handlers[type(command)]
 
@@ -44,6 +47,7 @@ class CommandBus:
                 aggregate_id=changes.aggregate_id,
                 writes=changes.writes,
                 correlation_id=correlation_id,
+                actor=actor,
             )
 
         record = _same_command(await self._store.decide(command.command_id, decide), fingerprint)

@@ -135,6 +135,7 @@ class CancelOrder(Command):
     order_id: str
     reason: str
     expected_version: int | None = None
+    for_customer: str | None = None  # set: only that customer's order may be cancelled
 
     def problems(self) -> Iterator[Problem]:
         yield from check.identifier("order_id", self.order_id)

@@ -43,6 +43,12 @@ class RuleViolated(DomainError):
     code = "RULE_VIOLATED"
 
 
+class Unauthorized(DomainError):
+    """The caller may not issue this command (on this aggregate)."""
+
+    code = "UNAUTHORIZED"
+
+
 class InvalidCommand(DomainError):
     """The command breaks one or more field rules."""
 

@@ -22,6 +22,7 @@ from domain.commands import (
     RestockProduct,
     UpdateOrderStatus,
 )
+from domain.errors import Unauthorized
 from domain.events import Event, OrderStatus
 from domain.log import StreamWrite
 from domain.repository import Repository
@@ -93,6 +94,10 @@ def update_order_status(cmd: UpdateOrderStatus, repo: Repository) -> Changes:
 
 def cancel_order(cmd: CancelOrder, repo: Repository) -> Changes:
     loaded = repo.load(ORDERS, cmd.order_id)
+    if cmd.for_customer is not None and (
+        loaded.state is None or loaded.state.customer_id != cmd.for_customer
+    ):  # another's order, or none at all: the same answer, so neither is revealed
+        raise Unauthorized("you may cancel only your own orders", field="order_id")
     placed = order.existing_order(loaded.state)
     loaded.expect(cmd.expected_version)
     cancelled = order.cancel(placed, cmd)

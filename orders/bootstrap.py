@@ -37,6 +37,7 @@ from projections.generations import Generations
 from projections.queries import ReadModel
 from projections.registry import PROJECTIONS
 from schema.app import build_app
+from schema.auth import Authenticator
 from schema.context import Context
 from schema.response_cache import ResponseCache
 from workers.actors import declare_catch_up
@@ -74,6 +75,16 @@ def _appended_after(log: LogReader, position: int) -> datetime | None:
     """When the first event after `position` was appended, if there is one."""
     following = log.read_after(position, 1)
     return following[0].recorded_at if following else None
+
+
+def authenticator(settings: Settings) -> Authenticator:
+    """Tokens checked with the configured key; none configured: the service runs open."""
+    if settings.auth_public_key is not None:
+        key = settings.auth_public_key
+        return Authenticator(key, ("RS256", "ES256"), settings.auth_issuer, settings.auth_audience)
+    return Authenticator(
+        settings.auth_secret, ("HS256",), settings.auth_issuer, settings.auth_audience
+    )
 
 
 def readiness(settings: Settings) -> Readiness:
@@ -131,11 +142,14 @@ class Services:
     positions: ViewPositions
     response_cache: ResponseCache
     metrics: Metrics
+    authenticator: Authenticator
     workers: Workers
     tasks: tuple[asyncio.Task[None], ...]
     engines: tuple[Any, ...]
 
-    def context(self) -> Context:
+    def context(self, authorization: str | None = None) -> Context:
+        """A request's context; its caller told by `authorization` (raises Unauthenticated
+        for a bad token)."""
         return Context(
             bus=self.bus,
             store=self.store,
@@ -143,6 +157,8 @@ class Services:
             projections=self.projections,
             positions=self.positions,
             metrics=self.metrics,
+            authenticator=self.authenticator,
+            principal=self.authenticator.principal(authorization),
         )
 
     async def close(self) -> None:
@@ -189,6 +205,7 @@ async def start_services(settings: Settings) -> Services:
         positions=positions,
         response_cache=response_cache,
         metrics=metrics,
+        authenticator=authenticator(settings),
         workers=workers,
         tasks=tuple(tasks),
         engines=(views,),

@@ -20,6 +20,12 @@ class Settings:
     sweep_every: float = 2.0  # seconds between catch-up sweeps of every projection
     access_log: bool = False  # a line per HTTP request costs a fifth of a small query's time
     log_level: str = "INFO"  # DEBUG: a line per command and per projection batch, with ids
+    # Bearer tokens (schema/auth.py): a shared secret (HS256), or a PEM public key (RS256,
+    # ES256); with neither, the service runs open, and only on a loopback address.
+    auth_secret: str | None = None
+    auth_public_key: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
 
     @property
     def views_url(self) -> str:
@@ -46,6 +52,10 @@ class Settings:
             sweep_every=float(env.get("SWEEP_EVERY_SECONDS") or cls.sweep_every),
             access_log=env.get("ACCESS_LOG", "") not in ("", "0"),
             log_level=log_level(env.get("LOG_LEVEL") or cls.log_level),
+            auth_secret=secret(env.get("AUTH_SECRET") or None),
+            auth_public_key=env.get("AUTH_PUBLIC_KEY") or None,
+            auth_issuer=env.get("AUTH_ISSUER") or None,
+            auth_audience=env.get("AUTH_AUDIENCE") or None,
         )
 
 
@@ -81,3 +91,9 @@ def log_level(value: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ValueError(f"LOG_LEVEL is {value!r}; give DEBUG, INFO, WARNING, ERROR or CRITICAL")
     return level
+
+
+def secret(value: str | None) -> str | None:
+    if value is not None and len(value.encode()) < 32:
+        raise ValueError("AUTH_SECRET must be at least 32 bytes (e.g. openssl rand -hex 32)")
+    return value

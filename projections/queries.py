@@ -88,6 +88,7 @@ class ReadModel:
     async def search_orders(
         self,
         *,
+        customer_id: str | None = None,
         text_query: str | None,
         status: str | None,
         min_total: int | None,
@@ -102,6 +103,8 @@ class ReadModel:
             words = order_search.matching(orders, text_query or "", conn.dialect.name)
             if words is not None:
                 filters.append(words)
+            if customer_id is not None:
+                filters.append(orders.c.customer_id == customer_id)
             if status is not None:
                 filters.append(orders.c.status == status)
             if min_total is not None:

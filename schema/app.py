@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.config import StrawberryConfig
@@ -26,6 +27,7 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.auth import Unauthenticated
 from schema.consistency import ViewPositionsExtension
 from schema.context import Context
 from schema.graphiql import ASSETS_PATH, assets_app, page_html
@@ -134,7 +136,14 @@ class GraphQLApp(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         cache: ResponseCache = scope["state"]["response_cache"]
-        context: Context = scope["state"]["new_context"]()
+        authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        try:
+            context: Context = scope["state"]["new_context"](authorization)
+        except Unauthenticated as error:
+            body = {"errors": [{"message": str(error), "extensions": {"code": "UNAUTHORIZED"}}]}
+            headers = {"www-authenticate": "Bearer"}
+            await JSONResponse(body, status_code=401, headers=headers)(scope, receive, send)
+            return
         epoch = cache.epoch()
         try:
             response = await self.run(Request(scope, receive), context=context)
@@ -159,8 +168,21 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        """A websocket's context starts anonymous: its token comes with connection_init."""
         new_context: Callable[[], Context] = request.state.new_context
         return new_context()
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """The caller of a websocket, from `{"authorization": "Bearer ..."}` in its
+        connection_init payload; a bad token closes it with 4403."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("authorization")
+        try:
+            context.principal = context.authenticator.principal(
+                authorization if isinstance(authorization, str) else None
+            )
+        except Unauthenticated as error:
+            raise ConnectionRejectionError({"message": str(error)}) from None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # strawberry's own page loads GraphiQL from a CDN; this one loads it from ASSETS_PATH.

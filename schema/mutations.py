@@ -18,6 +18,7 @@ from domain.commands import Command
 from domain.errors import DomainError, StoreUnavailable
 from schema import commands as edge
 from schema import observed as correlation
+from schema.auth import authorize
 from schema.consistency import DEFAULT_WAIT_MS, reached, seconds
 from schema.context import Context
 from schema.enums import View
@@ -50,8 +51,11 @@ async def dispatch(
     try:
         command_id = edge.new_command_id(given_id)
         correlation.command_id.set(command_id)
-        command = build(command_id)
-        record = await info.context.bus.handle(command, correlation.correlation_id.get())
+        caller = info.context.principal
+        command = authorize(caller, build(command_id))
+        record = await info.context.bus.handle(
+            command, correlation.correlation_id.get(), caller.subject
+        )
     except DomainError as error:
         handled(error.code, elapsed())
         log.debug("%s refused: %s %s", info.field_name, error.code, error)

@@ -18,7 +18,9 @@ from strawberry.types import Info
 
 from domain.log import RecordedEvent
 from domain.streams import ORDERS
+from projections.queries import Page
 from schema.arguments import identifier, moment, page_size, report_days, search_text
+from schema.auth import signed_in, staff_only
 from schema.consistency import read_view
 from schema.context import Context
 from schema.enums import OrderStatus, View
@@ -44,6 +46,7 @@ class DomainEvent:
     payload: JSON = strawberry.field(description="The event's payload, as an object.")
     recorded_at: datetime
     command_id: strawberry.ID | None
+    actor: str | None = strawberry.field(description="Who issued the command: a token's sub.")
 
     @classmethod
     def from_recorded(cls, event: RecordedEvent) -> DomainEvent:
@@ -56,6 +59,7 @@ class DomainEvent:
             payload=JSON(payload),
             recorded_at=event.recorded_at,
             command_id=strawberry.ID(event.command_id) if event.command_id else None,
+            actor=event.actor,
         )
 
 
@@ -69,10 +73,12 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Order | None:
+        caller = signed_in(info)
         order_id = identifier(id, "id")
         read = partial(info.context.read.order, order_id)
         row = await read_view(info, View.ORDER_DETAILS, at_least, timeout_ms, read, order_id)
-        return Order.from_row(row) if row else None
+        visible = row is not None and caller.may_see_customer(row["customer_id"])
+        return Order.from_row(row) if visible else None
 
     @strawberry.field(description="A customer's orders, newest first, from CUSTOMER_ORDERS.")
     async def customer_orders(
@@ -85,7 +91,10 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Connection[Order]:
+        caller = signed_in(info)
         customer = identifier(customer_id, "customerId")
+        if not caller.may_see_customer(customer):  # as if it had no orders at all
+            return Connection.of(Page([], [], has_next_page=False), Order.from_row)
         read = partial(
             info.context.read.customer_orders,
             customer,
@@ -111,8 +120,10 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Connection[Order]:
+        caller = signed_in(info)
         read = partial(
             info.context.read.search_orders,
+            customer_id=caller.own_customer,  # a customer searches its own orders only
             text_query=search_text(text),
             status=status.value if status else None,
             min_total=min_total_cents,
@@ -164,7 +175,10 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> Customer | None:
+        caller = signed_in(info)
         customer_id = identifier(id, "id")
+        if not caller.may_see_customer(customer_id):
+            return None
         read = partial(info.context.read.customer, customer_id)
         row = await read_view(info, View.CUSTOMER_SUMMARY, at_least, timeout_ms, read, customer_id)
         return Customer.from_row(row) if row else None
@@ -180,6 +194,7 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> list[DailySales]:
+        staff_only(info, "salesReport")
         read = partial(info.context.read.sales_report, *report_days(from_, to))
         return [
             DailySales.from_row(row)
@@ -194,6 +209,7 @@ class Query:
         at_least: Position | None = None,
         timeout_ms: int | None = None,
     ) -> list[ProductSales]:
+        staff_only(info, "topProducts")
         read = partial(info.context.read.top_products, page_size(limit, "limit", default=10))
         return [
             ProductSales.from_row(row)
@@ -204,12 +220,14 @@ class Query:
     async def order_history(
         self, info: Info[Context, None], order_id: strawberry.ID
     ) -> list[DomainEvent]:
+        staff_only(info, "orderHistory")
         info.context.reads.cacheable = False  # the log is not a view: no notice says it grew
         stream = ORDERS.stream_id(identifier(order_id, "orderId"))
         return [DomainEvent.from_recorded(e) for e in await info.context.store.read_stream(stream)]
 
     @strawberry.field(description="Every projection's position, lag and health.")
     async def projections(self, info: Info[Context, None]) -> list[Projection]:
+        staff_only(info, "projections")
         info.context.reads.cacheable = False
         statuses = await asyncio.to_thread(info.context.projections.statuses)
         return [Projection.from_status(status) for status in statuses]

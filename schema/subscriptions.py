@@ -14,6 +14,7 @@ from projections import order_details
 from projections.orders import project_order
 from projections.projection import Put, Row, Rows
 from schema.arguments import identifier
+from schema.auth import signed_in, staff_only
 from schema.consistency import reached, seconds
 from schema.context import Context
 from schema.enums import View
@@ -62,6 +63,7 @@ class Subscription:
         views: list[View],
         timeout_ms: int | None = None,
     ) -> AsyncGenerator[CatchUp, None]:
+        signed_in(info)
         timeout = seconds(timeout_ms, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS)
         done = await reached(info, views, position, timeout)
         yield CatchUp(position=position, views=done, timed_out=len(done) < len(set(views)))
@@ -73,6 +75,7 @@ class Subscription:
     async def order_changed(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> AsyncGenerator[Order, None]:
+        caller = signed_in(info)
         order_id = identifier(id, "id")
         positions, read = info.context.positions, info.context.read
         changes = positions.watch(ORDER_DETAILS, order_id)  # listen first, then read
@@ -82,6 +85,8 @@ class Subscription:
                 position = positions.latest(ORDER_DETAILS)
                 row = await read.order(order_id)
                 info.context.reads.note(View.ORDER_DETAILS.value, ORDER_DETAILS, position, order_id)
+                if row is not None and not caller.may_see_customer(row["customer_id"]):
+                    row = None  # another customer's order: as if it did not exist
                 if row is not None and (shown is None or row["version"] > shown["version"]):
                     if shown is not None:  # commits the row has moved past since we showed it
                         async for between in rows_between(info, shown, row["version"]):
@@ -101,6 +106,7 @@ class Subscription:
     async def projection_progress(
         self, info: Info[Context, None]
     ) -> AsyncGenerator[Projection, None]:
+        staff_only(info, "projectionProgress")
         sent: dict[str, tuple[object, ...]] = {}
         while True:
             for status in await asyncio.to_thread(info.context.projections.statuses):
