@@ -39,6 +39,7 @@ from projections.registry import PROJECTIONS
 from schema.app import build_app
 from schema.auth import Authenticator
 from schema.context import Context
+from schema.ratelimit import InMemory, InRedis, Limit, Limiter
 from schema.response_cache import ResponseCache
 from workers.actors import declare_catch_up
 from workers.broker import create_broker, start_worker
@@ -85,6 +86,17 @@ def authenticator(settings: Settings) -> Authenticator:
     return Authenticator(
         settings.auth_secret, ("HS256",), settings.auth_issuer, settings.auth_audience
     )
+
+
+def limiter(settings: Settings) -> Limiter | None:
+    """Mutations per client: counted in Redis where it is used, so all API processes share
+    each client's bucket; in memory otherwise."""
+    limit = Limit.parse(settings.rate_limit)
+    if limit is None:
+        return None
+    if settings.redis_url is not None:
+        return InRedis(limit, settings.redis_url, settings.redis_namespace)
+    return InMemory(limit)
 
 
 def readiness(settings: Settings) -> Readiness:
@@ -143,13 +155,14 @@ class Services:
     response_cache: ResponseCache
     metrics: Metrics
     authenticator: Authenticator
+    limiter: Limiter | None
     workers: Workers
     tasks: tuple[asyncio.Task[None], ...]
     engines: tuple[Any, ...]
 
-    def context(self, authorization: str | None = None) -> Context:
+    def context(self, authorization: str | None = None, address: str | None = None) -> Context:
         """A request's context; its caller told by `authorization` (raises Unauthenticated
-        for a bad token)."""
+        for a bad token), from `address`."""
         return Context(
             bus=self.bus,
             store=self.store,
@@ -159,6 +172,8 @@ class Services:
             metrics=self.metrics,
             authenticator=self.authenticator,
             principal=self.authenticator.principal(authorization),
+            limiter=self.limiter,
+            address=address,
         )
 
     async def close(self) -> None:
@@ -167,6 +182,8 @@ class Services:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await asyncio.to_thread(self.workers.stop)
         await self.store.close()
+        if self.limiter is not None:
+            await self.limiter.close()
         for engine in self.engines:
             await engine.dispose()
 
@@ -206,6 +223,7 @@ async def start_services(settings: Settings) -> Services:
         response_cache=response_cache,
         metrics=metrics,
         authenticator=authenticator(settings),
+        limiter=limiter(settings),
         workers=workers,
         tasks=tuple(tasks),
         engines=(views,),

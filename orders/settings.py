@@ -26,6 +26,7 @@ class Settings:
     auth_public_key: str | None = None
     auth_issuer: str | None = None
     auth_audience: str | None = None
+    rate_limit: str = "20/s"  # mutations per client (token subject, or address); 0: none
 
     @property
     def views_url(self) -> str:
@@ -56,6 +57,7 @@ class Settings:
             auth_public_key=env.get("AUTH_PUBLIC_KEY") or None,
             auth_issuer=env.get("AUTH_ISSUER") or None,
             auth_audience=env.get("AUTH_AUDIENCE") or None,
+            rate_limit=rate_limit(env.get("RATE_LIMIT") or cls.rate_limit),
         )
 
 
@@ -96,4 +98,11 @@ def log_level(value: str) -> str:
 def secret(value: str | None) -> str | None:
     if value is not None and len(value.encode()) < 32:
         raise ValueError("AUTH_SECRET must be at least 32 bytes (e.g. openssl rand -hex 32)")
+    return value
+
+
+def rate_limit(value: str) -> str:
+    from schema.ratelimit import Limit
+
+    Limit.parse(value)  # a ValueError names the forms it takes
     return value

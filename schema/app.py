@@ -138,7 +138,8 @@ class GraphQLApp(GraphQL[Context, None]):
         cache: ResponseCache = scope["state"]["response_cache"]
         authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         try:
-            context: Context = scope["state"]["new_context"](authorization)
+            address = scope["client"][0] if scope.get("client") else None
+            context: Context = scope["state"]["new_context"](authorization, address)
         except Unauthenticated as error:
             body = {"errors": [{"message": str(error), "extensions": {"code": "UNAUTHORIZED"}}]}
             headers = {"www-authenticate": "Bearer"}
@@ -169,8 +170,8 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         """A websocket's context starts anonymous: its token comes with connection_init."""
-        new_context: Callable[[], Context] = request.state.new_context
-        return new_context()
+        new_context: Callable[..., Context] = request.state.new_context
+        return new_context(None, request.client.host if request.client else None)
 
     async def on_ws_connect(self, context: Context) -> None:
         """The caller of a websocket, from `{"authorization": "Bearer ..."}` in its

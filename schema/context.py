@@ -10,6 +10,7 @@ from domain.eventstore import EventStore
 from projections.engine import ProjectionEngine
 from projections.queries import ReadModel
 from schema.auth import Authenticator, Principal
+from schema.ratelimit import Limiter
 from schema.response_cache import ReadLog
 from workers.metrics import Metrics
 from workers.notices import ViewPositions
@@ -25,6 +26,8 @@ class Context:
     metrics: Metrics
     authenticator: Authenticator
     principal: Principal  # who asks: over a websocket, set at connection_init
+    limiter: Limiter | None  # mutations per client, where limited
+    address: str | None = None  # the client's network address
     reads: ReadLog = field(
         default_factory=ReadLog
     )  # what this request read, and at which positions

@@ -7,6 +7,7 @@ With `waitFor`, a mutation answers once those views have reached its position, o
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from functools import partial
 
@@ -48,6 +49,7 @@ async def dispatch(
     elapsed, handled = timed(), partial(info.context.metrics.command_handled, info.field_name)
     timeout = seconds(timeout_ms, DEFAULT_WAIT_MS)
     command_id = str(given_id) if given_id is not None else ""
+    await within_limit(info, handled)
     try:
         command_id = edge.new_command_id(given_id)
         correlation.command_id.set(command_id)
@@ -77,6 +79,21 @@ async def dispatch(
     )
     caught_up = await reached(info, wait_for, record.position, timeout) if wait_for else []
     return CommandResult.accepted(record, caught_up)
+
+
+async def within_limit(info: Info[Context, None], handled: Callable[[str, float], None]) -> None:
+    """Refuse a command over its client's limit, saying when to try again."""
+    caller, limiter = info.context.principal, info.context.limiter
+    if limiter is None or caller.is_admin:
+        return
+    wait = await limiter.wait_for(caller.subject or f"address:{info.context.address}")
+    if wait > 0:
+        handled("rate_limited", 0.0)
+        retry_after = math.ceil(wait * 10) / 10
+        raise GraphQLError(
+            f"too many commands from this client: try again in {retry_after:g} s",
+            extensions={"code": "RATE_LIMITED", "retryAfterSeconds": retry_after},
+        )
 
 
 @strawberry.type

@@ -286,3 +286,31 @@ def test_serving_beyond_loopback_without_auth_is_refused(tmp_path: Path) -> None
     )
     assert refused.returncode == 2
     assert "AUTH_SECRET" in refused.stderr and "127.0.0.1" in refused.stderr
+
+
+def test_mutations_are_limited_per_client_with_a_retry_hint(tmp_path: Path) -> None:
+    env = environment(
+        DATABASE_URL=str(tmp_path / "orders.db"), AUTH_SECRET=SECRET, RATE_LIMIT="1/s"
+    )
+    with running_server(tmp_path, env) as server:
+        ann, bob = Caller(server, None), Caller(server, token("staff"))
+        answers = [
+            ann.ask(REGISTER_CUSTOMER, input={"name": "A", "email": f"{new_id()}@example.com"})
+            for _ in range(12)
+        ]
+        limited = [a for a in answers if a.get("errors")]
+        assert len(limited) == 2  # a burst of 10, then one a second
+        error = limited[0]["errors"][0]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert 0 < error["extensions"]["retryAfterSeconds"] <= 1
+        assert "try again in" in error["message"]
+        # another client has a bucket of its own; an admin has none
+        staff_add = bob.command(
+            ADD_PRODUCT, "addProduct", sku=new_id(), name="x", priceCents=1, initialStock=1
+        )
+        assert staff_add["ok"], staff_add
+        admin = Caller(server, token("admin"))
+        for _ in range(15):
+            assert admin.command(
+                REGISTER_CUSTOMER, "registerCustomer", name="A", email=f"{new_id()}@example.com"
+            )["ok"]
