@@ -33,6 +33,9 @@ class LogReader:
                 return self._query(position, limit)
             return self._keep_newer(position, limit)
 
+    def close(self) -> None:
+        self._engine.dispose()
+
     def head(self) -> int:
         with self._engine.connect() as conn:
             return int(conn.scalar(select(func.max(events.c.position))) or 0)

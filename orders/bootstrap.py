@@ -11,7 +11,7 @@ import asyncio
 import gc
 import signal
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +32,7 @@ from domain.tables import events
 from orders.database import create_engine, create_sync_engine
 from orders.settings import Settings
 from projections.checkpoints import checkpoints
-from projections.engine import ProjectionEngine
+from projections.engine import OnAdvanced, ProjectionEngine
 from projections.generations import Generations
 from projections.queries import ReadModel
 from projections.registry import PROJECTIONS
@@ -51,9 +51,7 @@ from workers.wakeups import WakeUps
 
 def build_projection_engine(
     settings: Settings,
-    on_advanced: Callable[[str, int, list[str] | None], None] = lambda _name, _position, _keys: (
-        None
-    ),
+    on_advanced: OnAdvanced = lambda _name, _position, _keys, _after: None,
     metrics: Metrics | None = None,
 ) -> ProjectionEngine:
     """The projections; with `metrics`, each batch is measured and each projection's

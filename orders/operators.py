@@ -46,6 +46,13 @@ def act(settings: Settings, action: str, name: str | None, *, as_json: bool = Fa
     from orders.bootstrap import build_projection_engine
 
     engine = build_projection_engine(settings)
+    try:
+        return carry_out(engine, action, name, as_json=as_json)
+    finally:
+        engine.close()
+
+
+def carry_out(engine: ProjectionEngine, action: str, name: str | None, *, as_json: bool) -> int:
     engine.prepare()
     if name is not None and name not in engine.projections:
         print(

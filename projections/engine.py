@@ -32,7 +32,10 @@ from projections.upserts import Upserts
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-Notice = tuple[str, int, list[str] | None]  # projection, position reached, rows changed
+# projection, position reached, rows changed, and the position it was at before: a notice
+# whose `after` is ahead of what a listener knows tells it that it missed one.
+Notice = tuple[str, int, list[str] | None, int]
+OnAdvanced = Callable[[str, int, list[str] | None, int], None]
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,7 @@ class ProjectionEngine:
         max_attempts: int = 5,
         backoff: timedelta = timedelta(milliseconds=200),
         clock: Clock = lambda: datetime.now(UTC),
-        on_advanced: Callable[[str, int, list[str] | None], None] = (
-            lambda _name, _position, _keys: None
-        ),
+        on_advanced: OnAdvanced = lambda _name, _position, _keys, _after: None,
         on_applied: Callable[[str, int, float], None] = lambda _name, _events, _seconds: None,
     ) -> None:
         self._views = views  # takes the write lock at BEGIN (SQLite)
@@ -95,6 +96,12 @@ class ProjectionEngine:
         self._alone: set[str] = set()  # left out of rounds: their writes failed in one
 
     # --- set-up -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connections it holds (an operator's command, a test, at its end)."""
+        self._views.dispose()
+        self._views_reader.dispose()
+        self._log.close()
 
     def prepare(self) -> None:
         """Create what is missing: checkpoints, live generations, a rebuild for a new version."""
@@ -300,7 +307,7 @@ class ProjectionEngine:
             if promoted
             else outcome.changed(projection.tables[0].name, projection.notice_column)
         )
-        return outcome.consumed, (checkpoint.name, outcome.position, changed)
+        return outcome.consumed, (checkpoint.name, outcome.position, changed, checkpoint.position)
 
     # --- operators ----------------------------------------------------------------------------
 

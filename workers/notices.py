@@ -62,12 +62,24 @@ class ViewPositions:
         (None: to rows unknown), before any waiter hears of it."""
         self._changes.append(listener)
 
-    def deliver(self, name: str, position: int, keys: Iterable[str] | None = None) -> None:
-        """Projection `name` reached `position`, changing rows `keys` (None: unknown which).
+    def deliver(
+        self,
+        name: str,
+        position: int,
+        keys: Iterable[str] | None = None,
+        after: int | None = None,
+    ) -> None:
+        """Projection `name` reached `position` from `after`, changing rows `keys` (None:
+        unknown which).
 
-        A notice without keys counts even at a position already known: a rebuilt generation
-        that has gone live changed every row at the same position.
+        A notice that starts beyond what is known here follows one that never arrived (a
+        worker killed between its commit and its notice, a dropped message): its keys are
+        not the whole change, so it counts as changing rows unknown. A notice without keys
+        counts even at a position already known: a rebuilt generation that has gone live
+        changed every row at the same position.
         """
+        if after is not None and after > self._latest.get(name, 0):
+            keys = None  # a gap: rows changed that no notice here has named
         if position < self._latest.get(name, -1) or (
             position == self._latest.get(name) and keys is not None
         ):
@@ -90,9 +102,11 @@ class ViewPositions:
         self._advanced.set()
         self._advanced = asyncio.Event()
 
-    def deliver_threadsafe(self, name: str, position: int, keys: list[str] | None) -> None:
+    def deliver_threadsafe(
+        self, name: str, position: int, keys: list[str] | None, after: int
+    ) -> None:
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.deliver, name, position, keys)
+            self._loop.call_soon_threadsafe(self.deliver, name, position, keys, after)
 
     async def wait(self, names: Iterable[str], position: int, timeout: float) -> set[str]:
         """Wait until every named projection has reached `position`, or `timeout` seconds;
@@ -160,9 +174,9 @@ class RedisPublisher:
         self._client = redis.Redis.from_url(url)
         self._channel = channel(namespace)
 
-    def publish(self, name: str, position: int, keys: list[str] | None) -> None:
+    def publish(self, name: str, position: int, keys: list[str] | None, after: int) -> None:
         try:
-            self._client.publish(self._channel, json.dumps([name, position, keys]))
+            self._client.publish(self._channel, json.dumps([name, position, keys, after]))
         except redis.RedisError:  # the API processes' polling picks the position up
             log.warning("notice for %s at %d not published", name, position, exc_info=True)
 
@@ -181,8 +195,8 @@ async def listen(url: str, namespace: str, positions: ViewPositions) -> None:
                     await positions.refresh()  # notices sent while we were away are gone
                     async for message in pubsub.listen():
                         if message["type"] == "message":
-                            name, position, keys = json.loads(message["data"])
-                            positions.deliver(name, int(position), keys)
+                            name, position, keys, after = json.loads(message["data"])
+                            positions.deliver(name, int(position), keys, int(after))
             except Exception:  # Redis (or the database, on refresh) is away: listen again soon
                 log.warning("lost the Redis notices; reconnecting", exc_info=True)
                 await asyncio.sleep(0.5)
