@@ -1,21 +1,27 @@
 """Faults with real processes: Redis stopped under a steady load of commands in the
-distributed mode (a Redis of the test's own, so that the shared one stays up), and every
-connection to PostgreSQL killed while commands come in."""
+distributed mode (a Redis of the test's own, so that the shared one stays up), with a
+subscriber listening, and every connection to PostgreSQL killed while commands come in."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from tests.e2e.api import (
     CREATE_ORDER,
+    UPDATE_ORDER_STATUS,
+    Server,
     accepted,
     add_product,
     create_order,
@@ -72,6 +78,35 @@ class SteadyLoad:
                     self.failures.append(str(result["errors"]))
 
 
+class Subscriber:
+    """orderChanged for one order over a websocket, read as the test asks."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self._ws = ws
+
+    def next(self, timeout_s: float = 20) -> dict[str, Any]:
+        message = json.loads(self._ws.recv(timeout=timeout_s))
+        assert message["type"] == "next", message
+        row: dict[str, Any] = message["payload"]["data"]["orderChanged"]
+        return row
+
+    def nothing_more(self, within_s: float = 1) -> None:
+        with pytest.raises(TimeoutError):
+            self._ws.recv(timeout=within_s)
+
+
+@contextmanager
+def subscribed(server: Server, order: str) -> Iterator[Subscriber]:
+    url = server.base_url.replace("http", "ws", 1) + "/graphql"
+    with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        query = "subscription($id: ID!) { orderChanged(id: $id) { id version } }"
+        payload = {"query": query, "variables": {"id": order}}
+        ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": payload}))
+        yield Subscriber(ws)
+
+
 def test_commands_go_on_while_redis_is_down_and_every_view_catches_up_after(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -89,12 +124,21 @@ def test_commands_go_on_while_redis_is_down_and_every_view_catches_up_after(
     ):
         customer = accepted(register_customer(client))["aggregateId"]
         product = accepted(add_product(client, initialStock=1_000_000))["aggregateId"]
-        with SteadyLoad(server.base_url, customer, product) as load:
+        order = accepted(create_order(client, customer, (product, 1)))["aggregateId"]
+        with (
+            SteadyLoad(server.base_url, customer, product) as load,
+            subscribed(server, order) as subscriber,
+        ):
+            assert subscriber.next()["version"] == 1
             time.sleep(2)
             # When Redis stops for a while under the load, then comes back
             redis.terminate()
             redis.wait(timeout=10)
             during = len(load.acknowledged)
+            confirmed = post_graphql(
+                client, UPDATE_ORDER_STATUS, {"input": {"orderId": order, "status": "CONFIRMED"}}
+            ).json()["data"]["updateOrderStatus"]
+            assert confirmed["ok"], confirmed
             time.sleep(OUTAGE_S)
             assert len(load.acknowledged) - during >= OUTAGE_S * RATE_PER_S // 2, (
                 "commands stalled while Redis was down"
@@ -107,7 +151,10 @@ def test_commands_go_on_while_redis_is_down_and_every_view_catches_up_after(
                 # And the views catch up with every acknowledged order, once each
                 last = max(int(str(result["position"])) for result in load.acknowledged)
                 figures = gql(client, FIGURES, customer=customer, at=str(last))
-                assert figures["customer"]["orderCount"] == len(load.acknowledged)
+                assert figures["customer"]["orderCount"] == len(load.acknowledged) + 1
+                # and the subscriber heard of the change made while Redis was away, once
+                assert subscriber.next()["version"] == 2
+                subscriber.nothing_more()
                 positions = gql(client, "{ projections { name position state } }")
                 for projection in positions["projections"]:
                     assert projection["state"] == "RUNNING", projection
