@@ -9,6 +9,7 @@ crash at any point neither skips an event nor applies one twice.
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
@@ -38,6 +39,15 @@ Notice = tuple[str, int, list[str] | None, int]
 OnAdvanced = Callable[[str, int, list[str] | None, int], None]
 
 
+class Standing(enum.StrEnum):
+    """How a projection stands, as an operator sees it: its checkpoint's State, and the log."""
+
+    RUNNING = "RUNNING"  # at the head
+    CATCHING_UP = "CATCHING_UP"  # behind the head, applying
+    FAILED = "FAILED"  # stopped on an event: retry or skip it
+    REBUILDING = "REBUILDING"  # a new generation is being filled beside the live one
+
+
 @dataclass(frozen=True)
 class Status:
     """A projection as an operator sees it: its live generation, and any rebuild under way."""
@@ -52,12 +62,12 @@ class Status:
         return max(self.head - self.live.position, 0)
 
     @property
-    def state(self) -> str:
+    def state(self) -> Standing:
         if self.live.state is State.FAILED:
-            return "FAILED"
+            return Standing.FAILED
         if self.rebuilding is not None:
-            return "REBUILDING"
-        return "RUNNING" if self.lag == 0 else "CATCHING_UP"
+            return Standing.REBUILDING
+        return Standing.RUNNING if self.lag == 0 else Standing.CATCHING_UP
 
 
 class ProjectionEngine:

@@ -8,12 +8,29 @@ from __future__ import annotations
 
 import uuid
 
-from domain import commands as c
 from domain import validation as check
+from domain.commands import (
+    AddProduct,
+    CancelOrder,
+    ChangeProductPrice,
+    CreateOrder,
+    OrderLineRequest,
+    RegisterCustomer,
+    RestockProduct,
+    UpdateOrderStatus,
+)
 from domain.errors import InvalidCommand
 from domain.events import OrderStatus
 from domain.validation import canonical_id
-from schema import inputs as i
+from schema.inputs import (
+    AddProductInput,
+    CancelOrderInput,
+    ChangeProductPriceInput,
+    CreateOrderInput,
+    RegisterCustomerInput,
+    RestockProductInput,
+    UpdateOrderStatusInput,
+)
 
 _IDS = uuid.UUID("6f0f9a55-1c33-4b43-9a53-8f1f5e3d2c10")  # namespace for derived ids
 
@@ -34,8 +51,8 @@ def _id(given: str | None, command_id: str, role: str) -> str:
     return str(uuid.uuid5(_IDS, f"{role}:{command_id}"))
 
 
-def register_customer(data: i.RegisterCustomerInput, command_id: str) -> c.RegisterCustomer:
-    return c.RegisterCustomer(
+def register_customer(data: RegisterCustomerInput, command_id: str) -> RegisterCustomer:
+    return RegisterCustomer(
         command_id=command_id,
         customer_id=_id(data.customer_id, command_id, "customer"),
         name=data.name,
@@ -43,8 +60,8 @@ def register_customer(data: i.RegisterCustomerInput, command_id: str) -> c.Regis
     )
 
 
-def add_product(data: i.AddProductInput, command_id: str) -> c.AddProduct:
-    return c.AddProduct(
+def add_product(data: AddProductInput, command_id: str) -> AddProduct:
+    return AddProduct(
         command_id=command_id,
         product_id=_id(data.product_id, command_id, "product"),
         sku=data.sku.strip(),
@@ -55,35 +72,35 @@ def add_product(data: i.AddProductInput, command_id: str) -> c.AddProduct:
     )
 
 
-def restock_product(data: i.RestockProductInput, command_id: str) -> c.RestockProduct:
-    return c.RestockProduct(
+def restock_product(data: RestockProductInput, command_id: str) -> RestockProduct:
+    return RestockProduct(
         command_id=command_id, product_id=canonical_id(data.product_id), quantity=data.quantity
     )
 
 
-def change_product_price(data: i.ChangeProductPriceInput, command_id: str) -> c.ChangeProductPrice:
-    return c.ChangeProductPrice(
+def change_product_price(data: ChangeProductPriceInput, command_id: str) -> ChangeProductPrice:
+    return ChangeProductPrice(
         command_id=command_id,
         product_id=canonical_id(data.product_id),
         price_cents=data.price_cents,
     )
 
 
-def create_order(data: i.CreateOrderInput, command_id: str) -> c.CreateOrder:
-    return c.CreateOrder(
+def create_order(data: CreateOrderInput, command_id: str) -> CreateOrder:
+    return CreateOrder(
         command_id=command_id,
         order_id=_id(data.order_id, command_id, "order"),
         customer_id=canonical_id(data.customer_id),
         items=tuple(
-            c.OrderLineRequest(product_id=canonical_id(item.product_id), quantity=item.quantity)
+            OrderLineRequest(product_id=canonical_id(item.product_id), quantity=item.quantity)
             for item in data.items
         ),
         shipping_address=data.shipping_address,
     )
 
 
-def update_order_status(data: i.UpdateOrderStatusInput, command_id: str) -> c.UpdateOrderStatus:
-    return c.UpdateOrderStatus(
+def update_order_status(data: UpdateOrderStatusInput, command_id: str) -> UpdateOrderStatus:
+    return UpdateOrderStatus(
         command_id=command_id,
         order_id=canonical_id(data.order_id),
         status=OrderStatus(data.status),
@@ -91,8 +108,8 @@ def update_order_status(data: i.UpdateOrderStatusInput, command_id: str) -> c.Up
     )
 
 
-def cancel_order(data: i.CancelOrderInput, command_id: str) -> c.CancelOrder:
-    return c.CancelOrder(
+def cancel_order(data: CancelOrderInput, command_id: str) -> CancelOrder:
+    return CancelOrder(
         command_id=command_id,
         order_id=canonical_id(data.order_id),
         reason=data.reason,

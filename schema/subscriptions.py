@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 
 import strawberry
 from strawberry.types import Info
 
 from domain.streams import ORDERS
 from projections import order_details
-from projections.orders import project_order
-from projections.projection import Put, Row, Rows
+from projections.projection import Row
 from schema.arguments import identifier
 from schema.auth import signed_in, staff_only
 from schema.consistency import reached, seconds
@@ -22,7 +21,6 @@ from schema.scalars import Position
 from schema.views import Order, Projection
 
 ORDER_DETAILS = order_details.PROJECTION.name
-CUSTOMERS = order_details.OrderDetailsCustomer.__tablename__
 PROGRESS_EVERY = 0.25  # seconds: the throttle of projectionProgress
 STATE_CHECK_EVERY = 2.0  # seconds: how often a quiet projectionProgress looks for state changes
 DEFAULT_TIMEOUT_MS = 10_000
@@ -34,20 +32,6 @@ class CatchUp:
     position: Position
     views: list[View] = strawberry.field(description="The views that reached `position`.")
     timed_out: bool
-
-
-async def rows_between(info: Info[Context, None], shown: Row, version: int) -> AsyncIterator[Row]:
-    """The order's row at each version after `shown` and before `version`: its events from
-    the log, folded by the same pure projector that keeps ORDER_DETAILS."""
-    rows = Rows({(ORDER_DETAILS, shown["order_id"]): shown})
-    stream = ORDERS.stream_id(shown["order_id"])
-    for recorded in await info.context.store.read_stream(stream, after_version=shown["version"]):
-        if recorded.version >= version:
-            return
-        for change in project_order(ORDER_DETAILS, CUSTOMERS, recorded.decode(), recorded, rows):
-            if isinstance(change, Put) and change.table == ORDER_DETAILS:
-                rows.apply(change, lambda _table, row: row["order_id"])
-                yield change.row
 
 
 @strawberry.type
@@ -89,7 +73,11 @@ class Subscription:
                     row = None  # another customer's order: as if it did not exist
                 if row is not None and (shown is None or row["version"] > shown["version"]):
                     if shown is not None:  # commits the row has moved past since we showed it
-                        async for between in rows_between(info, shown, row["version"]):
+                        stream = ORDERS.stream_id(order_id)
+                        later = await info.context.store.read_stream(
+                            stream, after_version=shown["version"]
+                        )
+                        for between in order_details.rows_between(shown, row["version"], later):
                             yield Order.from_row(between)
                     shown = row
                     yield Order.from_row(row)

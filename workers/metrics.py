@@ -23,7 +23,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from projections.engine import Status
+from projections.engine import Standing, Status
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series are noise
 
@@ -167,7 +167,7 @@ class _Projections(Collector):
             lag.add_metric(name, status.lag)
             oldest = self._appended_after(status.live.position) if status.lag else None
             lag_seconds.add_metric(name, (now - oldest).total_seconds() if oldest else 0.0)
-            state.add_metric(name, 1 if status.state == "FAILED" else 0)
+            state.add_metric(name, 1 if status.state is Standing.FAILED else 0)
         yield from (position, lag, lag_seconds, state)
 
 
