@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Column,
     DateTime,
     Integer,
@@ -19,10 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
+from domain.columns import Position
 from domain.log import RecordedEvent
 from domain.utc import as_utc
 
-Position = BigInteger().with_variant(Integer(), "sqlite")
 Payload = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 metadata = MetaData()

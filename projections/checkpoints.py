@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -24,9 +23,8 @@ from sqlalchemy import (
     Text,
 )
 
+from domain.columns import Position
 from domain.utc import as_utc
-
-Position = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData()
 

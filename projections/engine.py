@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 
-from domain.dialect import SCHEMA_LOCK_KEY, the_databases_fault
+from domain.dialect import SCHEMA_LOCK_KEY, lock, the_databases_fault
 from domain.log import RecordedEvent
 from domain.logreader import LogReader
 from projections.checkpoints import Checkpoint, State, checkpoints, skipped_events
@@ -116,8 +116,7 @@ class ProjectionEngine:
     def prepare(self) -> None:
         """Create what is missing: checkpoints, live generations, a rebuild for a new version."""
         with self._views.begin() as conn:
-            if conn.dialect.name == "postgresql":  # processes starting together take turns
-                conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+            lock(conn, SCHEMA_LOCK_KEY)  # processes starting together take turns
             checkpoint_metadata.create_all(conn)
             for projection in self.projections.values():
                 generations = self._generations(conn, projection.name)

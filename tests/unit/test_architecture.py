@@ -13,6 +13,7 @@ ALLOWED = {
     "domain": ("domain",),
     "projections": (
         "projections",
+        "domain.columns",
         "domain.events",
         "domain.log",
         "domain.logreader",
