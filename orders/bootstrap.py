@@ -254,6 +254,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                 "response_cache": services.response_cache,
                 "readiness": readiness(settings),
                 "metrics": services.metrics,
+                "authenticator": services.authenticator,
             }
         finally:
             await services.close()

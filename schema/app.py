@@ -27,7 +27,7 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from schema.auth import Unauthenticated
+from schema.auth import Authenticator, Unauthenticated
 from schema.consistency import ViewPositionsExtension
 from schema.context import Context
 from schema.graphiql import ASSETS_PATH, assets_app, page_html
@@ -211,9 +211,14 @@ class KeptAnswers:
             await self.app(scope, receive, send)
             return
         body = await _body(receive)
-        key = _cache_key(scope, body)
+        headers = dict(scope["headers"])
+        key = _cache_key(headers, body)
         state = scope["state"]
-        if key is not None and (answer := state["response_cache"].get(key)) is not None:
+        if (
+            key is not None
+            and (answer := state["response_cache"].get(key)) is not None
+            and _still_valid(state["authenticator"], headers.get(b"authorization"))
+        ):
             state["metrics"].cache_hits.inc()
             await JSONBytes(state["response_cache"].render(answer))(scope, receive, send)
             return
@@ -236,12 +241,21 @@ def _replay(body: bytes) -> Receive:
     return receive
 
 
-def _cache_key(scope: Scope, body: bytes) -> bytes | None:
+def _cache_key(headers: dict[bytes, bytes], body: bytes) -> bytes | None:
     """What makes two requests the same: the JSON body, and who asks (where auth is on)."""
-    headers: dict[bytes, bytes] = dict(scope["headers"])
     if not headers.get(b"content-type", b"").startswith(b"application/json"):
         return None
     return headers.get(b"authorization", b"") + b"\0" + body
+
+
+def _still_valid(authenticator: Authenticator, authorization: bytes | None) -> bool:
+    """A kept answer goes only to a caller whose token still holds: one that has expired
+    since is answered by GraphQLApp (a 401), not from the cache."""
+    try:
+        authenticator.principal(authorization.decode("latin-1") if authorization else None)
+    except Unauthenticated:
+        return False
+    return True
 
 
 async def health(_request: Request) -> Response:

@@ -19,6 +19,7 @@ an admin), which `orders serve` allows only on a loopback address.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from schema.context import Context
 
 ROLES = ("admin", "staff", "customer")
+MAX_VERIFIED = 10_000  # tokens remembered as checked; past that, the memory starts afresh
 
 
 class Unauthenticated(Exception):
@@ -84,16 +86,33 @@ class Authenticator:
     algorithms: tuple[str, ...] = ("HS256",)
     issuer: str | None = None
     audience: str | None = None
+    # header -> the caller it proved, and when its token expires
+    _verified: dict[str, tuple[Principal, float]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def enabled(self) -> bool:
         return self.key is not None
 
     def principal(self, authorization: str | None) -> Principal:
+        """The caller this header proves; a token checked before is looked up, not checked
+        again, until it expires (a caller sends the same token request after request)."""
         if self.key is None:
             return OPEN
         if not authorization:
             return ANONYMOUS
+        known = self._verified.get(authorization)
+        if known is not None and known[1] > time.time():
+            return known[0]
+        caller, expires = self._verify(authorization)
+        if len(self._verified) >= MAX_VERIFIED:
+            self._verified.clear()
+        self._verified[authorization] = (caller, expires)
+        return caller
+
+    def _verify(self, authorization: str) -> tuple[Principal, float]:
+        assert self.key is not None
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
@@ -114,13 +133,11 @@ class Authenticator:
         customer_id = claims.get("customer_id")
         if "customer" in roles and not isinstance(customer_id, str):
             raise Unauthenticated("invalid token: a customer's token needs customer_id")
-        return Principal(str(claims["sub"]), frozenset(roles), customer_id)
+        return Principal(str(claims["sub"]), frozenset(roles), customer_id), float(claims["exp"])
 
 
 def mint(secret: str, subject: str, roles: list[str], customer_id: str | None, ttl_s: int) -> str:
     """An HS256 token for local use (`orders token`)."""
-    import time
-
     now = int(time.time())
     claims: dict[str, object] = {"sub": subject, "roles": roles, "iat": now, "exp": now + ttl_s}
     if customer_id is not None:

@@ -51,6 +51,16 @@ class Caller:
         body: dict[str, Any] = response.json()
         return body
 
+    def order(self, customer: str, product: str) -> dict[str, Any]:
+        """createOrder of one unit for `customer`: its CommandResult."""
+        return self.command(
+            CREATE_ORDER,
+            "createOrder",
+            customerId=customer,
+            shippingAddress="1 Main St",
+            items=lines((product, 1)),
+        )
+
     def command(self, mutation: str, field: str, **payload: Any) -> dict[str, Any]:
         result: dict[str, Any] = self.ask(mutation, input=payload)["data"][field]
         return result
@@ -99,13 +109,7 @@ def shop(secured: tuple[Server, dict[str, str]]) -> dict[str, str]:
     )
     assert added["ok"], added
     for name in ("ann", "bob"):
-        placed = Caller(server, token("customer", ids[name])).command(
-            CREATE_ORDER,
-            "createOrder",
-            customerId=ids[name],
-            shippingAddress="1 Main St",
-            items=lines((ids["product"], 1)),
-        )
+        placed = Caller(server, token("customer", ids[name])).order(ids[name], ids["product"])
         assert placed["ok"], placed
         ids[f"{name}_order"] = placed["aggregateId"]
     return ids
@@ -124,15 +128,7 @@ def test_without_a_token_only_the_catalog_and_registering(secured, shop) -> None
     unauthorized(anonymous.ask(ORDER, id=shop["ann_order"]))
     unauthorized(anonymous.ask(PAGE, id=shop["ann"]))
     unauthorized(anonymous.ask("{ projections { name } }"))
-    refused_as_unauthorized(
-        anonymous.command(
-            CREATE_ORDER,
-            "createOrder",
-            customerId=shop["ann"],
-            shippingAddress="x",
-            items=lines((shop["product"], 1)),
-        )
-    )
+    refused_as_unauthorized(anonymous.order(shop["ann"], shop["product"]))
 
 
 def test_a_customer_sees_and_changes_only_its_own(secured, shop) -> None:
@@ -159,15 +155,7 @@ def test_a_customer_sees_and_changes_only_its_own(secured, shop) -> None:
     refused_as_unauthorized(
         ann.command(CANCEL_ORDER, "cancelOrder", orderId=new_id(), reason="no such order")
     )
-    refused_as_unauthorized(
-        ann.command(
-            CREATE_ORDER,
-            "createOrder",
-            customerId=shop["bob"],
-            shippingAddress="x",
-            items=lines((shop["product"], 1)),
-        )
-    )
+    refused_as_unauthorized(ann.order(shop["bob"], shop["product"]))
     refused_as_unauthorized(
         ann.command(ADD_PRODUCT, "addProduct", sku=new_id(), name="x", priceCents=1, initialStock=1)
     )
@@ -186,15 +174,7 @@ def test_staff_reads_everything_and_places_no_orders(secured, shop) -> None:
         "query($id: ID!) { orderHistory(orderId: $id) { type } }", id=shop["bob_order"]
     )
     assert history["data"]["orderHistory"][0]["type"] == "OrderCreated"
-    refused_as_unauthorized(
-        staff.command(
-            CREATE_ORDER,
-            "createOrder",
-            customerId=shop["bob"],
-            shippingAddress="x",
-            items=lines((shop["product"], 1)),
-        )
-    )
+    refused_as_unauthorized(staff.order(shop["bob"], shop["product"]))
     cancelled = staff.command(
         CANCEL_ORDER, "cancelOrder", orderId=shop["bob_order"], reason="out of print"
     )
@@ -314,3 +294,20 @@ def test_mutations_are_limited_per_client_with_a_retry_hint(tmp_path: Path) -> N
             assert admin.command(
                 REGISTER_CUSTOMER, "registerCustomer", name="A", email=f"{new_id()}@example.com"
             )["ok"]
+
+
+def test_a_kept_answer_is_not_served_to_a_token_that_has_expired_since(secured) -> None:
+    server, _ = secured
+    short = token("staff", ttl_s=2)
+    staff = Caller(server, short)
+    first = staff.ask("{ projections { name } }")
+    assert staff.ask(PRODUCTS) == staff.ask(PRODUCTS)  # asked twice: the answer is kept
+    assert first["data"]["projections"]
+    time.sleep(2.5)
+    expired = httpx.post(  # the very request whose answer was kept
+        f"{server.base_url}/graphql",
+        json={"query": PRODUCTS, "variables": {}},
+        headers={"authorization": f"Bearer {short}"},
+    )
+    assert expired.status_code == 401
+    unauthorized(expired.json())

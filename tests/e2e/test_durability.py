@@ -342,6 +342,17 @@ def quantities(orders: list[dict[str, Any]]) -> Counter[str]:
     return total
 
 
+def burst_shop(server: Server) -> tuple[str, list[str]]:
+    """A customer, and products with stock enough for any burst."""
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        customer = accepted(register_customer(client))["aggregateId"]
+        products = [
+            accepted(add_product(client, initialStock=BURST_STOCK))["aggregateId"]
+            for _ in range(BURST_PRODUCTS)
+        ]
+    return customer, products
+
+
 @pytest.mark.slow
 def test_kill_9_in_a_burst_loses_no_acknowledged_command_and_writes_no_half_of_one(
     tmp_path: Path, durable_url: str
@@ -349,12 +360,7 @@ def test_kill_9_in_a_burst_loses_no_acknowledged_command_and_writes_no_half_of_o
     # Given a server with a customer and products with stock enough for any burst
     env = environment(DATABASE_URL=durable_url)
     with serving(tmp_path, env, "first.log") as (server, process):
-        with httpx.Client(base_url=server.base_url, timeout=30) as client:
-            customer = accepted(register_customer(client))["aggregateId"]
-            products = [
-                accepted(add_product(client, initialStock=BURST_STOCK))["aggregateId"]
-                for _ in range(BURST_PRODUCTS)
-            ]
+        customer, products = burst_shop(server)
         # When it is killed mid-burst, commands still in flight on every connection
         with Burst(
             server.base_url, customer, products, BURST_SENDERS, KILL_AFTER_ACKNOWLEDGED
@@ -448,12 +454,7 @@ def test_sigterm_in_a_burst_answers_the_commands_in_flight_and_exits_within_its_
     # Given a server in a burst of commands, and a subscriber on a websocket
     env = environment(DATABASE_URL=durable_url)
     with serving(tmp_path, env, "first.log") as (server, process):
-        with httpx.Client(base_url=server.base_url, timeout=30) as client:
-            customer = accepted(register_customer(client))["aggregateId"]
-            products = [
-                accepted(add_product(client, initialStock=BURST_STOCK))["aggregateId"]
-                for _ in range(BURST_PRODUCTS)
-            ]
+        customer, products = burst_shop(server)
         ws_url = server.base_url.replace("http", "ws", 1) + "/graphql"
         with (
             connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws,

@@ -102,33 +102,26 @@ async def test_two_apis_and_two_workers_converge_and_tell_every_subscriber(
             ):
                 # Orders placed through both APIs at once; half way, a worker is killed
                 half = ORDERS_PLACED // 2
-                await asyncio.gather(
-                    *(
-                        send(
-                            (a, b)[n % 2],
-                            CREATE_ORDER,
-                            orderId=order,
-                            customerId=customer,
-                            items=lines((product, 1)),
-                            shippingAddress="1 Scale St",
+
+                def place(orders: list[str], apis: tuple[Any, Any]) -> Any:
+                    """createOrder for each of `orders`, through the APIs in turn, at once."""
+                    return asyncio.gather(
+                        *(
+                            send(
+                                apis[n % 2],
+                                CREATE_ORDER,
+                                orderId=order,
+                                customerId=customer,
+                                items=lines((product, 1)),
+                                shippingAddress="1 Scale St",
+                            )
+                            for n, order in enumerate(orders)
                         )
-                        for n, order in enumerate(order_ids[:half])
                     )
-                )
+
+                await place(order_ids[:half], (a, b))
                 os.kill(workers[0].pid, signal.SIGKILL)
-                placed = await asyncio.gather(
-                    *(
-                        send(
-                            (b, a)[n % 2],
-                            CREATE_ORDER,
-                            orderId=order,
-                            customerId=customer,
-                            items=lines((product, 1)),
-                            shippingAddress="1 Scale St",
-                        )
-                        for n, order in enumerate(order_ids[half:])
-                    )
-                )
+                placed = await place(order_ids[half:], (b, a))
                 wait_for_views(sync_a, max(int(result["position"]) for result in placed))
                 # A subscriber on A to every order: each tells the row as it is (version 1)
                 watched = [Subscription(session, ORDER_CHANGED, id=order) for order in order_ids]
