@@ -17,8 +17,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from typing import Any
+from functools import cache, partial
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 
@@ -28,10 +28,12 @@ from domain.logreader import LogReader
 from projections.checkpoints import Checkpoint, State, checkpoints, skipped_events
 from projections.checkpoints import metadata as checkpoint_metadata
 from projections.generations import Generations
-from projections.projection import Change, MissingRow, Projection, Put, RowKey, Rows
+from projections.mirrors import Mirror, MirrorFailed
+from projections.projection import Change, MissingRow, Projection, Put, Row, RowKey, Rows
 from projections.upserts import Upserts
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 Clock = Callable[[], datetime]
 # projection, position reached, rows changed, and the position it was at before: a notice
 # whose `after` is ahead of what a listener knows tells it that it missed one.
@@ -84,6 +86,7 @@ class ProjectionEngine:
         clock: Clock = lambda: datetime.now(UTC),
         on_advanced: OnAdvanced = lambda _name, _position, _keys, _after: None,
         on_applied: Callable[[str, int, float], None] = lambda _name, _events, _seconds: None,
+        mirrors: Mapping[str, Mirror] | None = None,
     ) -> None:
         self._views = views  # takes the write lock at BEGIN (SQLite)
         self._views_reader = views_reader
@@ -97,6 +100,7 @@ class ProjectionEngine:
         # changed (e.g. the order ids of ORDER_DETAILS).
         self._on_advanced = on_advanced
         self._on_applied = on_applied  # each batch applied: projection, events, seconds taken
+        self._mirrors = dict(mirrors or {})  # projection name -> the copy kept of its main table
         self._generations_tables = Generations()
         self._upserts = Upserts()
         self._running = {name: threading.Lock() for name in self.projections}
@@ -210,18 +214,17 @@ class ProjectionEngine:
                     return 0, sorted(alone)
                 start = min(c.position for c in together)
                 batch = self._log.read_after(start, self._batch_size)
-                notices: list[Notice | None] = []
+                applied: list[_Applied] = []
                 for checkpoint in together:
                     events = [e for e in batch if e.position > checkpoint.position]
                     if events:
                         applying = checkpoint.name
-                        notices.append(self._apply(conn, checkpoint, events, at_head=False)[1])
-            for notice in notices:
-                if notice is not None:
-                    self._on_advanced(*notice)
+                        applied.append(self._apply(conn, checkpoint, events, at_head=False))
+            for each in applied:
+                self._announce(each)
             return len(batch), sorted(alone | self._alone)
         except Exception as error:  # the round is undone; the projection that failed runs alone
-            if applying is None or the_databases_fault(error):
+            if applying is None or _no_events_fault(error):
                 raise  # not one projection's failure (the database, the log): retried whole
             log.warning("projection %s failed in a round; it runs on its own", applying)
             self._alone.add(applying)
@@ -243,7 +246,7 @@ class ProjectionEngine:
         try:
             return self._run_batch(name, generation, limit)
         except Exception as error:
-            if the_databases_fault(error):
+            if _no_events_fault(error):
                 raise
             if limit == 1:
                 self._fail_next(name, generation, error)
@@ -262,10 +265,9 @@ class ProjectionEngine:
             batch = self._log.read_after(checkpoint.position, limit)
             if not batch and checkpoint.live:
                 return 0
-            consumed, notice = self._apply(conn, checkpoint, batch, at_head=len(batch) < limit)
-        if notice is not None:
-            self._on_advanced(*notice)
-        return consumed
+            applied = self._apply(conn, checkpoint, batch, at_head=len(batch) < limit)
+        self._announce(applied)
+        return applied.consumed
 
     def _fail_next(self, name: str, generation: int, error: Exception) -> None:
         """Record `error` as the failure of the event after the checkpoint."""
@@ -283,10 +285,9 @@ class ProjectionEngine:
         batch: Sequence[RecordedEvent],
         *,
         at_head: bool,
-    ) -> tuple[int, Notice | None]:
+    ) -> _Applied:
         """Project `batch` into the checkpoint's generation and move (or fail) the checkpoint,
-        inside the caller's transaction: how many events it consumed, and the notice to send
-        after the commit, if any."""
+        inside the caller's transaction: what to tell after the commit."""
         started = time.perf_counter()
         projection = self.projections[checkpoint.name]
         tables = self._tables_of(projection, checkpoint.generation)
@@ -307,16 +308,42 @@ class ProjectionEngine:
             self._record_failure(conn, checkpoint, outcome.position, *outcome.failure)
         else:  # a rebuild at the head is promoted here
             self._advance(conn, checkpoint, outcome.position, at_head=at_head)
-        promoted = not checkpoint.live and at_head and outcome.failure is None
-        if not ((checkpoint.live and outcome.consumed) or promoted):
-            return outcome.consumed, None
-        # A generation that has just gone live changed every row, as far as readers know.
-        changed = (
-            None
-            if promoted
-            else outcome.changed(projection.tables[0].name, projection.notice_column)
+        return self._to_tell(checkpoint, outcome, at_head=at_head)
+
+    def _to_tell(self, checkpoint: Checkpoint, outcome: _Batch, *, at_head: bool) -> _Applied:
+        """Still inside the batch's transaction: the mirror's claim, and what to tell after."""
+        mirror = self._mirrors.get(checkpoint.name)
+        if not checkpoint.live and at_head and outcome.failure is None:  # just promoted:
+            if mirror is not None:  # every row changed, as far as readers know
+                _claim(mirror.clear)
+            return _Applied(
+                outcome.consumed, (checkpoint.name, outcome.position, None, checkpoint.position)
+            )
+        if not (checkpoint.live and outcome.consumed):
+            return _Applied(outcome.consumed)
+        main_table = self.projections[checkpoint.name].tables[0].name
+        changed = outcome.changed(main_table, self.projections[checkpoint.name].notice_column)
+        notice: Notice = (checkpoint.name, outcome.position, changed, checkpoint.position)
+        rows, removed = outcome.changes_of(main_table)
+        if mirror is None or not (rows or removed):
+            return _Applied(outcome.consumed, notice)
+        if removed:
+            _claim(mirror.clear)
+        token = _claim(partial(mirror.claim, rows))
+        return _Applied(
+            outcome.consumed, notice, partial(mirror.fill, rows, outcome.position, token)
         )
-        return outcome.consumed, (checkpoint.name, outcome.position, changed, checkpoint.position)
+
+    def _announce(self, applied: _Applied) -> None:
+        """After a commit: fill the mirrors, then tell where the view is (in that order, so
+        that whoever hears the notice finds the copies as fresh as the view)."""
+        if applied.fill is not None:
+            try:
+                applied.fill()
+            except Exception:  # the rows stay claimed: readers read the view
+                log.warning("a mirror of %s could not be filled", applied.notice, exc_info=True)
+        if applied.notice is not None:
+            self._on_advanced(*applied.notice)
 
     # --- operators ----------------------------------------------------------------------------
 
@@ -332,32 +359,38 @@ class ProjectionEngine:
         """Step a FAILED projection past the event it failed on, and record that it did."""
         now = self._clock()
         with self._views.begin() as conn:
-            for checkpoint in self._generations(conn, name):
-                if checkpoint.state is not State.FAILED or checkpoint.failed_position is None:
-                    continue
-                conn.execute(
-                    insert(skipped_events).values(
-                        name=name,
-                        generation=checkpoint.generation,
-                        position=checkpoint.failed_position,
-                        error=checkpoint.error,
-                        skipped_at=now,
-                    )
-                )
-                state = State.RUNNING if checkpoint.live else State.REBUILDING
-                self._set(
-                    conn,
-                    checkpoint,
+            failed = [
+                c
+                for c in self._generations(conn, name)
+                if c.state is State.FAILED and c.failed_position is not None
+            ]
+            if not failed:
+                return None
+            checkpoint = failed[0]
+            conn.execute(
+                insert(skipped_events).values(
+                    name=name,
+                    generation=checkpoint.generation,
                     position=checkpoint.failed_position,
-                    state=state.value,
-                    attempts=0,
-                    error=None,
-                    failed_position=None,
-                    retry_at=None,
-                    updated_at=now,
+                    error=checkpoint.error,
+                    skipped_at=now,
                 )
-                return checkpoint.failed_position
-        return None
+            )
+            state = State.RUNNING if checkpoint.live else State.REBUILDING
+            self._set(
+                conn,
+                checkpoint,
+                position=checkpoint.failed_position,
+                state=state.value,
+                attempts=0,
+                error=None,
+                failed_position=None,
+                retry_at=None,
+                updated_at=now,
+            )
+        if (mirror := self._mirrors.get(name)) is not None:
+            mirror.clear()  # what the skipped event would have changed is not known
+        return checkpoint.failed_position
 
     def statuses(self) -> list[Status]:
         head = self._log.head()
@@ -557,6 +590,18 @@ class _Batch:
             physical = self._tables[table]
             self._conn.execute(delete(physical).where(_primary_key(physical).in_(keys)))
 
+    def changes_of(self, table: str) -> tuple[list[Row], bool]:
+        """The rows of `table` this batch wrote, as written, and whether it removed any."""
+        rows: list[Row] = []
+        removed = False
+        for name, key in self._dirty:
+            if name == table:
+                row = self._rows.current((name, key))
+                removed = removed or row is None
+                if row is not None:
+                    rows.append(row)
+        return rows, removed
+
     def changed(self, table: str, column: str | None) -> list[str] | None:
         """The keys (or values of `column`) of rows of `table` this batch wrote or deleted;
         None where a deleted row's `column` is not known."""
@@ -606,6 +651,28 @@ class _Batch:
 
     def _key_of(self, table: str, row: Mapping[str, Any]) -> Any:
         return row[_primary_key(self._tables[table]).name]
+
+
+@dataclass(frozen=True)
+class _Applied:
+    """A batch applied: how many events it consumed, and what to do once it has committed."""
+
+    consumed: int
+    notice: Notice | None = None
+    fill: Callable[[], None] | None = None  # the mirror's part
+
+
+def _claim(tell: Callable[[], T]) -> T:
+    """Tell a mirror of a change before it commits; where it cannot hear, the batch waits."""
+    try:
+        return tell()
+    except Exception as error:
+        raise MirrorFailed(f"a mirror could not take a claim: {error!r}") from error
+
+
+def _no_events_fault(error: BaseException) -> bool:
+    """An error that says nothing about the events being applied: the batch is retried whole."""
+    return isinstance(error, MirrorFailed) or the_databases_fault(error)
 
 
 def _primary_key(table: Table) -> Any:
