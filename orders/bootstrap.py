@@ -31,6 +31,7 @@ from domain.logreader import LogReader
 from domain.tables import events
 from orders.database import create_engine, create_sync_engine
 from orders.settings import Settings
+from projections import order_details
 from projections.checkpoints import checkpoints
 from projections.engine import OnAdvanced, ProjectionEngine
 from projections.generations import Generations
@@ -46,7 +47,15 @@ from workers.broker import create_broker, start_worker
 from workers.health import READY_TIMEOUT_S, Readiness, serve_health, table_answers
 from workers.metrics import Metrics
 from workers.notices import RedisPublisher, ViewPositions, listen
+from workers.order_cache import OrderCache, OrderReads
 from workers.wakeups import WakeUps
+
+
+def order_cache(settings: Settings) -> OrderCache | None:
+    """The Redis cache in front of ORDER_DETAILS: in the distributed mode, unless turned off."""
+    if settings.redis_url is None or not settings.order_cache_seconds:
+        return None
+    return OrderCache(settings.redis_url, settings.redis_namespace, settings.order_cache_seconds)
 
 
 def build_projection_engine(
@@ -57,6 +66,7 @@ def build_projection_engine(
     """The projections; with `metrics`, each batch is measured and each projection's
     position, lag and state reported at every scrape."""
     log = LogReader(create_sync_engine(settings.database_url, writes=False))
+    cache = order_cache(settings)
     engine = ProjectionEngine(
         create_sync_engine(settings.views_url, writes=True),
         create_sync_engine(settings.views_url, writes=False),
@@ -64,6 +74,7 @@ def build_projection_engine(
         PROJECTIONS,
         on_advanced=on_advanced,
         on_applied=metrics.batch_applied if metrics else lambda _name, _events, _seconds: None,
+        mirrors={order_details.PROJECTION.name: cache} if cache else None,
     )
     if metrics is not None:
         metrics.watch_projections(engine.statuses, partial(_appended_after, log))
@@ -148,6 +159,7 @@ class Services:
     store: EventStore
     bus: CommandBus
     read: ReadModel
+    orders: OrderReads
     projections: ProjectionEngine
     positions: ViewPositions
     response_cache: ResponseCache
@@ -165,6 +177,7 @@ class Services:
             bus=self.bus,
             store=self.store,
             read=self.read,
+            orders=self.orders,
             projections=self.projections,
             positions=self.positions,
             metrics=self.metrics,
@@ -182,6 +195,7 @@ class Services:
         await self.store.close()
         if self.limiter is not None:
             await self.limiter.close()
+        await self.orders.close()
         for engine in self.engines:
             await engine.dispose()
 
@@ -212,10 +226,12 @@ async def start_services(settings: Settings) -> Services:
             asyncio.create_task(listen(settings.redis_url, settings.redis_namespace, positions))
         )
     workers = Workers.start(settings, projections, run_here=settings.redis_url is None)
+    cache = order_cache(settings)
     return Services(
         store=store,
         bus=CommandBus(store, on_committed=workers.wakeups.notify),
         read=read,
+        orders=OrderReads(read.order, cache, metrics.order_cache_read),
         projections=projections,
         positions=positions,
         response_cache=response_cache,

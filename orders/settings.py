@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,9 @@ class Settings:
     auth_issuer: str | None = None
     auth_audience: str | None = None
     rate_limit: str = "20/s"  # mutations per client (token subject, or address); 0: none
+    # With REDIS_URL: how long an order stays in the Redis cache in front of ORDER_DETAILS
+    # (workers/order_cache.py); 0 turns the cache off.
+    order_cache_seconds: float = 3600
 
     @property
     def views_url(self) -> str:
@@ -58,6 +62,7 @@ class Settings:
             auth_issuer=env.get("AUTH_ISSUER") or None,
             auth_audience=env.get("AUTH_AUDIENCE") or None,
             rate_limit=rate_limit(env.get("RATE_LIMIT") or cls.rate_limit),
+            order_cache_seconds=seconds("ORDER_CACHE_SECONDS", env, cls.order_cache_seconds),
         )
 
 
@@ -106,3 +111,15 @@ def rate_limit(value: str) -> str:
 
     Limit.parse(value)  # a ValueError names the forms it takes
     return value
+
+
+def seconds(name: str, env: Mapping[str, str], default: float) -> float:
+    """A number of seconds, zero or more, from `env[name]`."""
+    value = env.get(name) or str(default)
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number < float("inf"):
+        raise ValueError(f"{name} is {value!r}; give a number of seconds, 0 or more")
+    return number

@@ -14,6 +14,7 @@ from schema.ratelimit import Limiter
 from schema.response_cache import ReadLog
 from workers.metrics import Metrics
 from workers.notices import ViewPositions
+from workers.order_cache import OrderReads
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Context:
     bus: CommandBus
     store: EventStore
     read: ReadModel
+    orders: OrderReads  # order(id): the Redis cache first, where there is one
     projections: ProjectionEngine
     positions: ViewPositions
     metrics: Metrics

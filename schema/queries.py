@@ -75,7 +75,7 @@ class Query:
     ) -> Order | None:
         caller = signed_in(info)
         order_id = identifier(id, "id")
-        read = partial(info.context.read.order, order_id)
+        read = partial(info.context.orders.order, order_id, at_least)
         row = await read_view(info, View.ORDER_DETAILS, at_least, timeout_ms, read, order_id)
         visible = row is not None and caller.may_see_customer(row["customer_id"])
         return Order.from_row(row) if visible else None

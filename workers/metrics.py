@@ -34,6 +34,9 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 class Metrics:
     """Every metric this service exports, registered in a registry of its own."""
 
+    def order_cache_read(self, outcome: str) -> None:
+        self.order_cache_reads.labels(outcome).inc()
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
@@ -72,6 +75,12 @@ class Metrics:
             "Time a projection took to apply a batch.",
             ["projection"],
             buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.order_cache_reads = Counter(
+            "orders_order_cache_reads",
+            "order(id) reads of the Redis cache, by outcome (hit, miss, error).",
+            ["outcome"],
             registry=r,
         )
         self.operations = Counter(
