@@ -3,7 +3,8 @@
 python -m benchmarks [--only inprocess,rebuild] [--runs 3] [--rebuild-sample 0] ...
 
 Parts run in order: http (the wrk comparison, when benchmarks/http.py is there), inprocess
-(commands and appends through the composition root's services), rebuild (each projection
+(commands and appends through the composition root's services), cache (order(id) from the
+Redis cache and from the view, on PostgreSQL + Redis), rebuild (each projection
 from position 0 over a cached log), lag (ack to viewsCaughtUp through the real server).
 Every figure is the median of --runs runs (in the lag part, of --runs consecutive windows
 of one steady load).
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from benchmarks import report
 
-PARTS = ("http", "inprocess", "rebuild", "lag")
+PARTS = ("http", "inprocess", "cache", "rebuild", "lag")
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 CACHE = Path.home() / ".cache" / "cqrs-orders-bench"
 
