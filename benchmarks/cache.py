@@ -33,7 +33,7 @@ from orders.bootstrap import build_projection_engine, order_cache
 from orders.database import create_engine, create_sync_engine
 from orders.settings import Settings
 from projections import order_details
-from projections.generations import Generations
+from projections.generations import GenerationTables
 from projections.queries import ReadModel
 from workers.order_cache import OrderReads
 
@@ -114,7 +114,7 @@ async def measure(runs: int) -> tuple[float, float]:
         try:
             order_ids = await fill(settings, ORDERS)
             views = create_engine(url, writes=False)
-            view = ReadModel(views, Generations())
+            view = ReadModel(views, GenerationTables())
             through_view = OrderReads(view.order)
             through_cache = OrderReads(view.order, order_cache(settings))
             samples: dict[str, list[float]] = {"view": [], "cache": []}

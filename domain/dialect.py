@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DBAPIError,
@@ -37,6 +37,12 @@ def lock(conn: Connection, key: int) -> None:
     already holds the database's only write lock)."""
     if is_postgresql(conn):
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def row_locked(conn: Connection, query: Select[Any], *, skip_locked: bool = False) -> Any:
+    """`query`, locking the rows it reads until the transaction ends (SQLite: BEGIN IMMEDIATE
+    already holds the database's only write lock), skipping rows locked by others if asked."""
+    return query.with_for_update(skip_locked=skip_locked) if is_postgresql(conn) else query
 
 
 def lock_appends(conn: Connection) -> None:

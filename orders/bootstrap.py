@@ -34,7 +34,7 @@ from orders.settings import Settings
 from projections import order_details
 from projections.checkpoints import checkpoints
 from projections.engine import OnAdvanced, ProjectionEngine
-from projections.generations import Generations
+from projections.generations import GenerationTables
 from projections.queries import ReadModel
 from projections.registry import PROJECTIONS
 from schema.app import build_app
@@ -77,7 +77,7 @@ def build_projection_engine(
         mirrors={order_details.PROJECTION.name: cache} if cache else None,
     )
     if metrics is not None:
-        metrics.watch_projections(engine.statuses, partial(_appended_after, log))
+        metrics.watch_projections(engine.operations.statuses, partial(_appended_after, log))
     return engine
 
 
@@ -200,6 +200,17 @@ class Services:
             await engine.dispose()
 
 
+def hear_views(settings: Settings, positions: ViewPositions) -> tuple[asyncio.Task[None], ...]:
+    """Keep `positions` current: its own poll and, where the workers are other processes,
+    their notices through Redis."""
+    tasks = [asyncio.create_task(positions.run(), name="view-positions")]
+    if settings.redis_url is not None:
+        tasks.append(
+            asyncio.create_task(listen(settings.redis_url, settings.redis_namespace, positions))
+        )
+    return tuple(tasks)
+
+
 async def start_services(settings: Settings) -> Services:
     metrics = Metrics()
     store = EventStore(
@@ -209,7 +220,7 @@ async def start_services(settings: Settings) -> Services:
     )
     views = create_engine(settings.views_url, writes=False)
     await store.create_schema()
-    read = ReadModel(views, Generations())
+    read = ReadModel(views, GenerationTables())
     positions = ViewPositions(read.positions)
     metrics.waiters.set_function(positions.waiting)
     response_cache = ResponseCache(positions.known)
@@ -220,11 +231,7 @@ async def start_services(settings: Settings) -> Services:
         metrics=metrics if settings.redis_url is None else None,  # else: the workers report
     )
     await asyncio.to_thread(projections.prepare)  # before anything reads the checkpoints
-    tasks = [asyncio.create_task(positions.run(), name="view-positions")]
-    if settings.redis_url is not None:  # the workers are elsewhere: hear them through Redis
-        tasks.append(
-            asyncio.create_task(listen(settings.redis_url, settings.redis_namespace, positions))
-        )
+    tasks = hear_views(settings, positions)
     workers = Workers.start(settings, projections, run_here=settings.redis_url is None)
     cache = order_cache(settings)
     return Services(
@@ -239,7 +246,7 @@ async def start_services(settings: Settings) -> Services:
         authenticator=authenticator(settings),
         limiter=limiter(settings),
         workers=workers,
-        tasks=tuple(tasks),
+        tasks=tasks,
         engines=(views,),
     )
 

@@ -11,7 +11,9 @@ from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
 from orders.settings import Settings
-from projections.engine import ProjectionEngine, Status
+from projections.checkpoints import State
+from projections.engine import ProjectionEngine
+from projections.status import Status
 
 
 def run(settings: Settings, action: str, name: str | None, *, as_json: bool = False) -> int:
@@ -61,26 +63,25 @@ def carry_out(engine: ProjectionEngine, action: str, name: str | None, *, as_jso
         )
         return 2
     if action == "status":
-        statuses = engine.statuses()
+        statuses = engine.operations.statuses()
         print(json.dumps(status_records(statuses), indent=2) if as_json else status_table(statuses))
     elif action == "retry" and name:
-        engine.retry(name)
+        engine.operations.retry(name)
         print(f"{name}: resumed; the workers pick it up at their next sweep")
     elif action == "skip" and name:
-        skipped = engine.skip(name)
+        skipped = engine.operations.skip(name)
         print(
             f"{name}: skipped the event at position {skipped}"
             if skipped
             else f"{name} has not failed"
         )
     elif action == "rebuild" and name:
-        if not engine.projections[name].rebuildable:
-            print(
-                f"{name} is a reaction: rebuilding it would act on every event again",
-                file=sys.stderr,
-            )
+        try:
+            generation = engine.operations.rebuild(name)
+        except ValueError as refused:  # a reaction: it would act on every event again
+            print(refused, file=sys.stderr)
             return 2
-        rebuild(engine, name)
+        rebuild(engine, name, generation)
     return 0
 
 
@@ -120,22 +121,21 @@ def status_records(statuses: list[Status]) -> list[dict[str, object]]:
     ]
 
 
-def rebuild(engine: ProjectionEngine, name: str) -> None:
-    """Fill a new generation from position 0 while the live one serves, with a progress bar
-    (events, rate, time left) on the terminal."""
-    generation = engine.rebuild(name)
-    head = max(engine.head(), 1)
+def rebuild(engine: ProjectionEngine, name: str, generation: int) -> None:
+    """Fill the new `generation` from position 0 while the live one serves, with a progress
+    bar (events, rate, time left) on the terminal."""
+    head = max(engine.operations.head(), 1)
     with tqdm(total=head, desc=name, unit=" events", unit_scale=True) as bar:
-        while (checkpoint := engine.checkpoint(name, generation)) is not None:
+        while (checkpoint := engine.operations.checkpoint(name, generation)) is not None:
             if checkpoint.live:
                 break
-            if checkpoint.state.value == "FAILED":
+            if checkpoint.state is State.FAILED:
                 bar.close()
                 print(f"{name}: the rebuild stopped: {checkpoint.error}", file=sys.stderr)
                 return
             engine.run_batch(name, generation)
-            done = engine.checkpoint(name, generation)
-            head = max(engine.head(), head)
+            done = engine.operations.checkpoint(name, generation)
+            head = max(engine.operations.head(), head)
             bar.total = head
             bar.update((done.position if done else head) - bar.n)
     print(f"{name}: generation {generation} is live")

@@ -8,7 +8,7 @@ from sqlalchemy.sql.elements import quoted_name
 from projections.projection import Projection
 
 
-class Generations:
+class GenerationTables:
     """Builds (once) and hands out the tables of each generation of each projection."""
 
     def __init__(self) -> None:

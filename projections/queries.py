@@ -34,7 +34,7 @@ from projections import (
     sales_report,
 )
 from projections.checkpoints import checkpoints
-from projections.generations import Generations
+from projections.generations import GenerationTables
 from projections.projection import Projection, Row
 
 T = TypeVar("T")
@@ -63,7 +63,7 @@ class ReadModel:
     to is known from the notices (workers.notices), not read here.
     """
 
-    def __init__(self, engine: AsyncEngine, generations: Generations) -> None:
+    def __init__(self, engine: AsyncEngine, generations: GenerationTables) -> None:
         self._engine = engine
         self._generations = generations
         self._live: dict[str, int] = {}  # projection name -> its live generation

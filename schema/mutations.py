@@ -69,14 +69,9 @@ async def dispatch(
         handled("error", elapsed())
         raise
     handled("replayed" if record.replayed else "ok", elapsed())
-    log.debug(
-        "%s %s: %s version %d, position %d",
-        info.field_name,
-        "replayed" if record.replayed else "accepted",
-        record.aggregate_id,
-        record.version,
-        record.position,
-    )
+    verb = "replayed" if record.replayed else "accepted"
+    line = "%s %s: %s version %d, position %d"
+    log.debug(line, info.field_name, verb, record.aggregate_id, record.version, record.position)
     caught_up = await reached(info, wait_for, record.position, timeout) if wait_for else []
     return CommandResult.accepted(record, caught_up)
 

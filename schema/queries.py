@@ -229,5 +229,5 @@ class Query:
     async def projections(self, info: Info[Context, None]) -> list[Projection]:
         staff_only(info, "projections")
         info.context.reads.cacheable = False
-        statuses = await asyncio.to_thread(info.context.projections.statuses)
+        statuses = await asyncio.to_thread(info.context.projections.operations.statuses)
         return [Projection.from_status(status) for status in statuses]

@@ -97,7 +97,7 @@ class Subscription:
         staff_only(info, "projectionProgress")
         sent: dict[str, tuple[object, ...]] = {}
         while True:
-            for status in await asyncio.to_thread(info.context.projections.statuses):
+            for status in await asyncio.to_thread(info.context.projections.operations.statuses):
                 seen = (status.live.position, status.head, status.state, status.live.error)
                 if sent.get(status.projection.name) != seen:
                     sent[status.projection.name] = seen

@@ -9,8 +9,8 @@ from typing import Any, Generic, TypeVar
 import strawberry
 
 from domain.utc import as_utc
-from projections.engine import Status
 from projections.queries import Page
+from projections.status import Status
 from schema.enums import OrderStatus, ProjectionState, View
 from schema.scalars import Position
 

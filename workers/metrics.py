@@ -23,7 +23,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from projections.engine import Standing, Status
+from projections.status import Standing, Status
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series are noise
 
@@ -34,12 +34,13 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 class Metrics:
     """Every metric this service exports, registered in a registry of its own."""
 
-    def order_cache_read(self, outcome: str) -> None:
-        self.order_cache_reads.labels(outcome).inc()
-
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
+        self._write_side(self.registry)
+        self._projections(self.registry)
+        self._read_side(self.registry)
+
+    def _write_side(self, r: CollectorRegistry) -> None:
         self.commands = Counter(
             "orders_commands",
             "Commands handled, by type and outcome (ok, replayed, an error "
@@ -63,6 +64,8 @@ class Metrics:
             buckets=BATCH_BUCKETS,
             registry=r,
         )
+
+    def _projections(self, r: CollectorRegistry) -> None:
         self.projection_batch = Histogram(
             "orders_projection_batch_events",
             "Events per batch a projection applied.",
@@ -77,6 +80,8 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+
+    def _read_side(self, r: CollectorRegistry) -> None:
         self.order_cache_reads = Counter(
             "orders_order_cache_reads",
             "order(id) reads of the Redis cache, by outcome (hit, miss, error).",
@@ -125,6 +130,9 @@ class Metrics:
         if child is None:  # label lookups cost more than the count: keep each child
             child = self._responses[(route, status)] = self.http_responses.labels(route, status)
         child.inc()
+
+    def order_cache_read(self, outcome: str) -> None:
+        self.order_cache_reads.labels(outcome).inc()
 
     def batch_written(self, commands: int, events: int) -> None:
         self.write_batch.observe(commands)

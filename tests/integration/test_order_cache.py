@@ -27,7 +27,7 @@ from domain.logreader import LogReader
 from orders.database import create_engine, create_sync_engine
 from projections import order_details
 from projections.engine import ProjectionEngine
-from projections.generations import Generations
+from projections.generations import GenerationTables
 from projections.mirrors import MirrorFailed
 from projections.projection import Row
 from projections.queries import ReadModel
@@ -229,7 +229,7 @@ async def test_the_engine_keeps_the_cache_equal_to_the_view(
     )
     engine = projection_engine(database_url, cache)
     views = create_engine(database_url, writes=False)
-    view = ReadModel(views, Generations())
+    view = ReadModel(views, GenerationTables())
     try:
         await asyncio.to_thread(engine.catch_up, order_details.PROJECTION.name)
         for order_id in orders:
@@ -252,7 +252,7 @@ async def test_a_batch_whose_claim_redis_does_not_take_is_undone_and_fails_nothi
     try:
         with pytest.raises(MirrorFailed):
             await asyncio.to_thread(engine.catch_up, name)
-        (status,) = engine.statuses()
+        (status,) = engine.operations.statuses()
         assert status.live.position == 0  # nothing committed that the cache was not told of
         assert status.live.attempts == 0 and status.live.error is None  # no event blamed
     finally:
@@ -284,7 +284,7 @@ async def test_between_a_commit_and_its_fill_the_changed_orders_are_not_served(
     paused.go.set()
     engine = projection_engine(database_url, paused)
     views = create_engine(database_url, writes=False)
-    view = ReadModel(views, Generations())
+    view = ReadModel(views, GenerationTables())
     name = order_details.PROJECTION.name
     try:
         await asyncio.to_thread(engine.catch_up, name)

@@ -43,10 +43,12 @@ from domain.utc import as_utc
 from orders.database import create_sync_engine
 from projections import order_details
 from projections.checkpoints import Checkpoint, skipped_events
-from projections.engine import ProjectionEngine, Status
+from projections.engine import ProjectionEngine
 from projections.projection import Change, Projection, Put, Rows
 from projections.registry import PROJECTIONS
+from projections.status import Status
 from tests.integration.projection_child import entries_table, ledger, tally_table
+from tests.views import live_tables
 
 pytestmark = pytest.mark.anyio
 
@@ -193,12 +195,12 @@ def read(views: Engine, table: Table) -> list[dict[str, Any]]:
 
 def applied(engine: ProjectionEngine, views: Engine, name: str = "ledger") -> dict[int, int]:
     """How many times the live ledger `name` applied each position."""
-    table = engine.live_tables(name)[entries_table(name)]
+    table = live_tables(engine, name)[entries_table(name)]
     return {row["position"]: row["applied"] for row in read(views, table)}
 
 
 def tally(engine: ProjectionEngine, views: Engine, name: str = "ledger") -> dict[str, Any]:
-    rows = read(views, engine.live_tables(name)[tally_table(name)])
+    rows = read(views, live_tables(engine, name)[tally_table(name)])
     return rows[0] if rows else {"events": 0, "position_sum": 0, "last_position": 0}
 
 
@@ -207,13 +209,13 @@ def once(positions: Iterator[int] | range | list[int]) -> dict[int, int]:
 
 
 def checkpoint(engine: ProjectionEngine, name: str = "ledger", generation: int = 1) -> Checkpoint:
-    found = engine.checkpoint(name, generation)
+    found = engine.operations.checkpoint(name, generation)
     assert found is not None, f"{name} has no generation {generation}"
     return found
 
 
 def status(engine: ProjectionEngine, name: str) -> Status:
-    return next(s for s in engine.statuses() if s.projection.name == name)
+    return next(s for s in engine.operations.statuses() if s.projection.name == name)
 
 
 def table_names(views: Engine) -> set[str]:
@@ -250,9 +252,9 @@ async def test_batches_take_batch_size_events_and_the_checkpoint_follows(
     engine.catch_up("ledger")
 
     # Then it is at the head, with one row per event, each of the right type, applied once
-    assert checkpoint(engine).position == engine.head() == 17
+    assert checkpoint(engine).position == engine.operations.head() == 17
     assert status(engine, "ledger").state == "RUNNING"
-    entries = read(views, engine.live_tables("ledger")[entries_table("ledger")])
+    entries = read(views, live_tables(engine, "ledger")[entries_table("ledger")])
     log = LogReader(views).read_after(0, 100)
     assert [(e["position"], e["type"], e["applied"]) for e in entries] == [
         (e.position, e.type, 1) for e in log
@@ -380,7 +382,7 @@ async def test_a_poisoned_projection_backs_off_then_fails_while_the_others_keep_
     for projection in PROJECTIONS:
         assert status(engine, projection.name).state == "RUNNING", projection.name
         assert status(engine, projection.name).lag == 0, projection.name
-    details = engine.live_tables("order_details")["order_details"]
+    details = live_tables(engine, "order_details")["order_details"]
     assert len(read(views, details)) == 5
     assert status(engine, "ledger").state == "FAILED"
 
@@ -408,7 +410,7 @@ async def test_retry_resumes_a_failed_projection_once_its_event_projects(
 
     # When the cause is fixed and an operator retries
     poisoned.clear()
-    engine.retry("ledger")
+    engine.operations.retry("ledger")
     engine.catch_up("ledger")
 
     # Then the failing event and the rest are applied, once each
@@ -433,7 +435,7 @@ async def test_skip_steps_over_exactly_the_failing_event_and_records_it(
 
     # When an operator skips it
     clock.advance(minutes=5)
-    skipped = engine.skip("ledger")
+    skipped = engine.operations.skip("ledger")
     engine.catch_up("ledger")
 
     # Then every event but the 5th is applied, once, and the projection is at the head
@@ -449,7 +451,7 @@ async def test_skip_steps_over_exactly_the_failing_event_and_records_it(
     assert as_utc(records[0]["skipped_at"]) == T0 + timedelta(minutes=5)
 
     # And with nothing failed, there is nothing to skip
-    assert engine.skip("ledger") is None
+    assert engine.operations.skip("ledger") is None
     assert len(read(views, skipped_events)) == 1
 
 
@@ -468,7 +470,9 @@ async def shop_with_orders(bus: CommandBus, store: EventStore) -> Shop:
 
 
 def order_details_rows(engine: ProjectionEngine, views: Engine) -> dict[str, list[dict[str, Any]]]:
-    return {name: read(views, table) for name, table in engine.live_tables("order_details").items()}
+    return {
+        name: read(views, table) for name, table in live_tables(engine, "order_details").items()
+    }
 
 
 async def test_a_rebuild_fills_a_new_generation_while_the_old_one_serves(
@@ -490,15 +494,17 @@ async def test_a_rebuild_fills_a_new_generation_while_the_old_one_serves(
     ]
 
     # When a rebuild starts and has run one batch, and the log grows meanwhile
-    assert engine.rebuild("order_details") == 2
-    assert engine.rebuild("order_details") == 2  # asking again joins the rebuild under way
+    assert engine.operations.rebuild("order_details") == 2
+    assert (
+        engine.operations.rebuild("order_details") == 2
+    )  # asking again joins the rebuild under way
     assert engine.generations("order_details") == [1, 2]
     assert engine.run_batch("order_details", 2) == 5
     await shop.order()
     assert engine.run_batch("order_details", 1) == 2  # the live generation keeps up
 
     # Then generation 1 still serves, with all the data, the new order included
-    serving = engine.live_tables("order_details")
+    serving = live_tables(engine, "order_details")
     assert serving["order_details"].name == "order_details_g1"
     assert len(read(views, serving["order_details"])) == 6
     assert status(engine, "order_details").state == "REBUILDING"
@@ -509,7 +515,7 @@ async def test_a_rebuild_fills_a_new_generation_while_the_old_one_serves(
 
     # Then generation 2 is live with the same rows, and generation 1 is gone
     assert engine.generations("order_details") == [2]
-    live = engine.live_tables("order_details")
+    live = live_tables(engine, "order_details")
     assert {t.name for t in live.values()} == {"order_details_g2", "order_details_customers_g2"}
     assert order_details_rows(engine, views) == served
     assert not {"order_details_g1", "order_details_customers_g1"} & table_names(views)
@@ -527,7 +533,7 @@ async def test_a_rebuild_goes_live_when_the_log_is_a_whole_number_of_batches(
     engine.catch_up("ledger")
 
     # When it is rebuilt and caught up
-    engine.rebuild("ledger")
+    engine.operations.rebuild("ledger")
     engine.catch_up("ledger")
 
     # Then the new generation, at the head, is live: no event is needed to switch
@@ -556,7 +562,7 @@ async def test_a_new_version_is_rebuilt_beside_the_old_and_goes_live_once_caught
     assert new.generations("order_details") == [1, 2]
     building = checkpoint(new, "order_details", 2)
     assert (building.version, building.live, building.position) == (2, False, 0)
-    assert new.live_tables("order_details")["order_details"].name == "order_details_g1"
+    assert live_tables(new, "order_details")["order_details"].name == "order_details_g1"
     assert status(new, "order_details").state == "REBUILDING"
 
     # When it catches up
@@ -673,13 +679,13 @@ async def test_the_sweep_catches_up_events_whose_wake_up_was_lost(
 
     # When commands append events and no runner is told about them
     await shop_with_orders(bus, store)
-    assert all(s.lag == 16 for s in engine.statuses())
+    assert all(s.lag == 16 for s in engine.operations.statuses())
 
     # Then the next sweep catches every projection up
     engine.catch_up_all()
-    for projection_status in engine.statuses():
+    for projection_status in engine.operations.statuses():
         assert (projection_status.state, projection_status.lag) == ("RUNNING", 0)
-    assert len(read(views, engine.live_tables("order_details")["order_details"])) == 5
+    assert len(read(views, live_tables(engine, "order_details")["order_details"])) == 5
     assert applied(engine, views) == once(range(1, 17))
 
 
@@ -753,7 +759,7 @@ async def test_a_batch_the_database_refuses_is_halved_until_the_event_at_fault_f
     engine.catch_up("broken")
 
     # Then events 1-6 are written, and event 7 is the failure, with the database's error
-    rows_of = engine.live_tables("broken")["broken_rows"]
+    rows_of = live_tables(engine, "broken")["broken_rows"]
     assert [row["position"] for row in read(views, rows_of)] == [1, 2, 3, 4, 5, 6]
     first = status(engine, "broken")
     assert (first.live.position, first.live.failed_position, first.live.attempts) == (6, 7, 1)
@@ -764,7 +770,7 @@ async def test_a_batch_the_database_refuses_is_halved_until_the_event_at_fault_f
     clock.advance(hours=1)
     engine.catch_up("broken")
     assert status(engine, "broken").state == "FAILED"
-    assert engine.skip("broken") == 7
+    assert engine.operations.skip("broken") == 7
     engine.catch_up("broken")
     assert [row["position"] for row in read(views, rows_of)] == [1, 2, 3, 4, 5, 6, 8, 9, 10]
     assert (status(engine, "broken").state, status(engine, "broken").lag) == ("RUNNING", 0)
@@ -826,7 +832,7 @@ async def test_text_no_view_can_store_fails_only_the_projections_that_write_it(
     # And skip brings each back, with the events after it applied
     for projection_name in writers:
         clock.advance(seconds=1)
-        assert engine.skip(projection_name) == poisoned
+        assert engine.operations.skip(projection_name) == poisoned
     engine.catch_up_all()
     for projection in PROJECTIONS:
         assert (status(engine, projection.name).state, status(engine, projection.name).lag) == (
