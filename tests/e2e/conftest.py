@@ -17,8 +17,7 @@ import pytest
 import redis
 
 from tests.conftest import service_unavailable
-from tests.e2e.api import Server
-from tests.e2e.processes import environment, running_server
+from tests.e2e.processes import Server, environment, running_server
 
 POSTGRES = "postgres@127.0.0.1:5432"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -1,4 +1,5 @@
-"""Starting and stopping the real `orders` processes the e2e tests talk to."""
+"""Starting and stopping the real `orders` processes the e2e tests talk to, and the
+`Server` they reach: its address and what it has printed."""
 
 from __future__ import annotations
 
@@ -9,16 +10,32 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.api import Server
-
 STARTUP_TIMEOUT_S = 15.0
 SHUTDOWN_TIMEOUT_S = 10.0
 ORDERS = str(Path(sys.executable).parent / "orders")
+
+
+@dataclass(frozen=True)
+class Server:
+    """The running server under test: where to reach it, and what it has printed."""
+
+    base_url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def log_problems(server: Server) -> list[str]:
+    """The lines of the server's output that tell of an error on its side."""
+    markers = ("Traceback", "ERROR", "CRITICAL", "Exception in ASGI", "Task exception")
+    return [line for line in server.log().splitlines() if any(m in line for m in markers)]
 
 
 def free_port() -> int:

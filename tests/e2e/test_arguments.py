@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.api import new_id, post_graphql
+from tests.e2e.commands import new_id
+from tests.e2e.graphql_http import post_graphql
 
 
 def cursor(*key: Any) -> str:

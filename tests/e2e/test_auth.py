@@ -19,16 +19,15 @@ from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
 from schema.auth import mint
-from tests.e2e.api import (
+from tests.e2e.commands import (
     ADD_PRODUCT,
     CANCEL_ORDER,
     CREATE_ORDER,
     REGISTER_CUSTOMER,
-    Server,
     lines,
     new_id,
 )
-from tests.e2e.processes import ORDERS, environment, running_server
+from tests.e2e.processes import ORDERS, Server, environment, running_server
 
 SECRET = "a-test-secret-" + uuid.uuid4().hex
 

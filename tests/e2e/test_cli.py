@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.api import accepted, add_product, create_order, register_customer
+from tests.e2e.commands import accepted, add_product, create_order, register_customer
 from tests.e2e.processes import ORDERS, environment, running_server
 
 NAMES = [

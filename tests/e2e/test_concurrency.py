@@ -4,20 +4,20 @@ from collections import Counter
 
 import httpx
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     CREATE_ORDER,
-    Server,
     accepted,
     add_product,
     create_order,
     lines,
     new_id,
-    order_history,
     refused,
     register_customer,
     restock_product,
-    send_concurrently,
 )
+from tests.e2e.graphql_http import send_concurrently
+from tests.e2e.processes import Server
+from tests.e2e.reads import order_history
 
 
 def test_thirty_buyers_racing_for_ten_units_leave_twenty_refused(

@@ -14,7 +14,8 @@ from graphql import (
     get_introspection_query,
 )
 
-from tests.e2e.api import gql, new_id
+from tests.e2e.commands import new_id
+from tests.e2e.graphql_http import gql
 
 CONTRACT = (Path(__file__).parents[2] / "schema" / "contract.graphql").read_text()
 

@@ -33,26 +33,20 @@ from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
 from orders.server import SHUTDOWN_GRACE_S
-from tests.e2e.api import (
+from tests.e2e.commands import (
     ADD_PRODUCT,
     CREATE_ORDER,
-    Server,
     accepted,
     add_product,
-    all_pages,
     create_order,
-    gql,
     lines,
-    log_problems,
     new_id,
-    order_history,
     position,
-    post_graphql,
-    projections,
     register_customer,
-    send_concurrently,
 )
-from tests.e2e.processes import environment, free_port, start, stop
+from tests.e2e.graphql_http import gql, post_graphql, send_concurrently
+from tests.e2e.processes import Server, environment, free_port, log_problems, start, stop
+from tests.e2e.reads import all_pages, order_history, projections
 
 ORDERS = 40
 QUANTITY = 2

@@ -18,22 +18,20 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     CREATE_ORDER,
     UPDATE_ORDER_STATUS,
-    Server,
     accepted,
     add_product,
     create_order,
-    gql,
     lines,
     new_id,
     position,
-    post_graphql,
     register_customer,
 )
 from tests.e2e.conftest import a_database, psql
-from tests.e2e.processes import environment, free_port, running_server
+from tests.e2e.graphql_http import gql, post_graphql
+from tests.e2e.processes import Server, environment, free_port, running_server
 from tests.e2e.test_health import own_redis, running_worker
 
 OUTAGE_S = 10

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     ADD_PRODUCT,
     CANCEL_ORDER,
     CHANGE_PRODUCT_PRICE,
@@ -24,11 +24,10 @@ from tests.e2e.api import (
     accepted,
     add_product,
     create_order,
-    gql,
     new_id,
-    post_graphql,
     register_customer,
 )
+from tests.e2e.graphql_http import gql, post_graphql
 
 EXAMPLES = settings(
     max_examples=40,

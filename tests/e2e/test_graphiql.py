@@ -30,8 +30,8 @@ from playwright.sync_api import (
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.conftest import service_unavailable
-from tests.e2e.api import Server, gql
-from tests.e2e.processes import environment, running_server
+from tests.e2e.graphql_http import gql
+from tests.e2e.processes import Server, environment, running_server
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

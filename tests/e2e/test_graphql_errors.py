@@ -3,7 +3,8 @@
 import httpx
 import pytest
 
-from tests.e2e.api import ADD_PRODUCT, UPDATE_ORDER_STATUS, new_id, post_graphql
+from tests.e2e.commands import ADD_PRODUCT, UPDATE_ORDER_STATUS, new_id
+from tests.e2e.graphql_http import post_graphql
 
 
 def graphql_errors(response: httpx.Response) -> list[str]:

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 
 from tests.conftest import service_unavailable
-from tests.e2e.api import Server
 from tests.e2e.conftest import REDIS_URL
 from tests.e2e.processes import (
+    Server,
     environment,
     free_port,
     running_server,

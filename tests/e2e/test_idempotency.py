@@ -4,22 +4,22 @@ import random
 
 import httpx
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     CREATE_ORDER,
-    Server,
     accepted,
     add_product,
     cancel_order,
     create_order,
     lines,
     new_id,
-    order_history,
     refused,
     register_customer,
     restock_product,
-    send_concurrently,
     update_order_status,
 )
+from tests.e2e.graphql_http import send_concurrently
+from tests.e2e.processes import Server
+from tests.e2e.reads import order_history
 
 
 def assert_replay_of(first: dict, again: dict) -> None:

@@ -6,17 +6,17 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     accepted,
     add_product,
     cancel_order,
     change_product_price,
     create_order,
-    order_history,
     position,
     register_customer,
     update_order_status,
 )
+from tests.e2e.reads import order_history
 
 
 def assert_well_formed(events: list[dict], order_id: str, commands: list[dict]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.api import REGISTER_CUSTOMER
+from tests.e2e.commands import REGISTER_CUSTOMER
 from tests.e2e.conftest import REDIS_URL
 from tests.e2e.processes import environment, running_server, start, stop
 

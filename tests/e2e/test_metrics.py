@@ -6,15 +6,15 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     accepted,
     add_product,
     create_order,
     new_id,
     refused,
     register_customer,
-    wait_for_views,
 )
+from tests.e2e.reads import wait_for_views
 
 Sample = tuple[str, tuple[tuple[str, str], ...]]
 

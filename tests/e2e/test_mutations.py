@@ -4,7 +4,7 @@ import uuid
 
 import httpx
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     accepted,
     add_product,
     cancel_order,

@@ -19,26 +19,22 @@ import httpx
 import pytest
 
 from orders.database import create_engine
-from projections.generations import Generations
+from projections.generations import GenerationTables
 from projections.queries import ReadModel
-from tests.e2e.api import (
+from tests.e2e.commands import (
     CREATE_ORDER,
-    GRAPHQL_TRANSPORT_WS,
-    ORDER,
-    ORDER_CHANGED,
     UPDATE_ORDER_STATUS,
-    Subscription,
     accepted,
     add_product,
-    agql,
     lines,
     new_id,
     register_customer,
-    wait_for_views,
-    ws_session,
 )
 from tests.e2e.conftest import REDIS_URL, a_database
+from tests.e2e.graphql_http import agql
 from tests.e2e.processes import environment, running_server, start, stop
+from tests.e2e.reads import ORDER, wait_for_views
+from tests.e2e.subscriptions import GRAPHQL_TRANSPORT_WS, ORDER_CHANGED, Subscription, ws_session
 from workers.order_cache import OrderCache
 
 pytestmark = pytest.mark.anyio
@@ -72,7 +68,7 @@ async def test_the_cache_never_serves_an_order_older_than_the_view_or_a_notice(
     workers = [start(["worker"], env, tmp_path, f"worker-{n}.log") for n in range(2)]
     cache = OrderCache(REDIS_URL, namespace, expire_seconds=60)
     views = create_engine(postgres_url, writes=False)
-    view = ReadModel(views, Generations())
+    view = ReadModel(views, GenerationTables())
     try:
         with (
             running_server(tmp_path, env) as api,

@@ -8,21 +8,23 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.api import (
-    CUSTOMER_ORDERS,
-    PRODUCTS,
+from tests.e2e.commands import (
     accepted,
     add_product,
-    all_pages,
     cancel_order,
     create_order,
+    new_id,
+    register_customer,
+    update_order_status,
+)
+from tests.e2e.graphql_http import query_errors
+from tests.e2e.reads import (
+    CUSTOMER_ORDERS,
+    PRODUCTS,
+    all_pages,
     customer_orders,
     list_products,
-    new_id,
-    query_errors,
-    register_customer,
     settle,
-    update_order_status,
 )
 
 ORDERS_PLACED = 25

@@ -4,19 +4,18 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     accepted,
     add_product,
     cancel_order,
     change_product_price,
     create_order,
-    get_order,
     new_id,
-    post_graphql,
     register_customer,
-    settle,
     update_order_status,
 )
+from tests.e2e.graphql_http import post_graphql
+from tests.e2e.reads import get_order, settle
 
 
 def utc_time(value: str) -> datetime:

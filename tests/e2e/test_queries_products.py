@@ -6,26 +6,20 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     ADD_PRODUCT,
-    PRODUCTS,
     accepted,
     add_product,
-    all_pages,
     cancel_order,
     change_product_price,
     create_order,
-    get_product,
-    gql,
-    list_products,
     new_id,
-    post_graphql,
-    query_errors,
     register_customer,
     restock_product,
-    settle,
     update_order_status,
 )
+from tests.e2e.graphql_http import gql, post_graphql, query_errors
+from tests.e2e.reads import PRODUCTS, all_pages, get_product, list_products, settle
 
 
 def stock(product: dict[str, Any] | None) -> tuple[int, int, int]:

@@ -5,16 +5,8 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from tests.e2e.api import (
-    WAIT_FOR_VIEWS_TIMEOUT_S,
-    accepted,
-    add_product,
-    create_order,
-    position,
-    projections,
-    register_customer,
-    wait_for_views,
-)
+from tests.e2e.commands import accepted, add_product, create_order, position, register_customer
+from tests.e2e.reads import WAIT_FOR_VIEWS_TIMEOUT_S, projections, wait_for_views
 
 VIEWS = {
     "order_details": "ORDER_DETAILS",

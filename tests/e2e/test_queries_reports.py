@@ -6,24 +6,25 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.api import (
-    SALES_REPORT,
-    TOP_PRODUCTS,
+from tests.e2e.commands import (
     accepted,
     add_product,
     cancel_order,
     change_product_price,
     create_order,
+    new_id,
+    register_customer,
+    update_order_status,
+)
+from tests.e2e.graphql_http import post_graphql, query_errors
+from tests.e2e.reads import (
+    SALES_REPORT,
+    TOP_PRODUCTS,
     get_customer,
     get_product,
-    new_id,
-    post_graphql,
-    query_errors,
-    register_customer,
     sales_report,
     settle,
     top_products,
-    update_order_status,
 )
 
 # --- customer(id) ----------------------------------------------------------------------------

@@ -7,20 +7,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.api import (
-    SEARCH_ORDERS,
+from tests.e2e.commands import (
     accepted,
     add_product,
-    all_pages,
     cancel_order,
     create_order,
-    post_graphql,
-    query_errors,
     register_customer,
-    search_orders,
-    settle,
     update_order_status,
 )
+from tests.e2e.graphql_http import post_graphql, query_errors
+from tests.e2e.reads import SEARCH_ORDERS, all_pages, search_orders, settle
 
 
 def word(prefix: str) -> str:

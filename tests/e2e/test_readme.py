@@ -14,8 +14,8 @@ import httpx
 from graphql import parse, validate
 
 from schema.app import schema
-from tests.e2e.api import Server, post_graphql
-from tests.e2e.processes import environment, free_port, running_server, wait_until_healthy
+from tests.e2e.graphql_http import post_graphql
+from tests.e2e.processes import Server, environment, free_port, running_server, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATION_START = re.compile(r"^(mutation|query|subscription)\b", re.MULTILINE)

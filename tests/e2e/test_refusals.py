@@ -5,19 +5,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     accepted,
     add_product,
     cancel_order,
     change_product_price,
     create_order,
     new_id,
-    order_history,
     refused,
     register_customer,
     restock_product,
     update_order_status,
 )
+from tests.e2e.reads import order_history
 
 
 @pytest.fixture

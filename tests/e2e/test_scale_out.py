@@ -20,23 +20,20 @@ from sqlalchemy import select
 from orders.bootstrap import build_projection_engine
 from orders.database import create_sync_engine
 from orders.settings import Settings
-from tests.e2e.api import (
+from tests.e2e.commands import (
     CREATE_ORDER,
-    GRAPHQL_TRANSPORT_WS,
-    ORDER_CHANGED,
     UPDATE_ORDER_STATUS,
-    Subscription,
     accepted,
     add_product,
-    get_order,
     lines,
     new_id,
     register_customer,
-    wait_for_views,
-    ws_session,
 )
 from tests.e2e.conftest import REDIS_URL, a_database
 from tests.e2e.processes import ORDERS, environment, running_server, start, stop
+from tests.e2e.reads import get_order, wait_for_views
+from tests.e2e.subscriptions import GRAPHQL_TRANSPORT_WS, ORDER_CHANGED, Subscription, ws_session
+from tests.views import live_tables
 
 pytestmark = pytest.mark.anyio
 
@@ -60,7 +57,7 @@ def view_rows(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
             for name, projection in engine.projections.items():
                 if not projection.rebuildable:
                     continue
-                for table_name, table in engine.live_tables(name).items():
+                for table_name, table in live_tables(engine, name).items():
                     found = conn.execute(select(table)).all()
                     rows[f"{name}.{table_name}"] = sorted(tuple(map(repr, row)) for row in found)
     finally:

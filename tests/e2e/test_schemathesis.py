@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from schema.app import schema as app_schema
-from tests.e2e.api import Server
+from tests.e2e.processes import Server
 
 INTERNAL = ("Unexpected error", "Traceback", "codec", "sys.set_int_max_str_digits")
 

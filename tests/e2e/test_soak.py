@@ -18,18 +18,16 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     CREATE_ORDER,
     UPDATE_ORDER_STATUS,
-    Server,
     accepted,
     add_product,
     lines,
-    log_problems,
     new_id,
     register_customer,
 )
-from tests.e2e.processes import environment, running_server
+from tests.e2e.processes import Server, environment, log_problems, running_server
 
 pytestmark = [pytest.mark.soak, pytest.mark.slow, pytest.mark.anyio]
 

@@ -17,31 +17,29 @@ from gql.client import AsyncClientSession
 from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.e2e.api import (
-    ALL_VIEWS,
+from tests.e2e.commands import (
     CREATE_ORDER,
     REGISTER_CUSTOMER,
-    SUBPROTOCOLS,
-    VIEWS_CAUGHT_UP,
-    Server,
     accepted,
     add_product,
-    agql,
-    all_messages,
     create_order,
-    gql,
     lines,
-    log_problems,
     new_id,
     position,
-    post_graphql,
     register_customer,
-    request,
     with_wait_for,
+)
+from tests.e2e.graphql_http import agql, gql, post_graphql
+from tests.e2e.processes import Server, environment, free_port, log_problems, start, stop
+from tests.e2e.subscriptions import (
+    ALL_VIEWS,
+    SUBPROTOCOLS,
+    VIEWS_CAUGHT_UP,
+    all_messages,
+    request,
     ws_client,
     ws_session,
 )
-from tests.e2e.processes import environment, free_port, start, stop
 
 pytestmark = pytest.mark.anyio
 

@@ -12,32 +12,30 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.api import (
-    ALL_VIEWS,
+from tests.e2e.commands import (
     CREATE_ORDER,
-    ORDER_CHANGED,
-    SUBPROTOCOLS,
     UPDATE_ORDER_STATUS,
-    VIEWS_CAUGHT_UP,
-    Server,
-    Subscription,
     accepted,
     add_product,
-    agql,
-    all_messages,
-    gql,
     lines,
-    log_problems,
     new_id,
     position,
-    post_graphql,
     register_customer,
-    wait_for_views,
     with_wait_for,
-    ws_session,
 )
 from tests.e2e.conftest import REDIS_URL
-from tests.e2e.processes import environment, running_server, start, stop
+from tests.e2e.graphql_http import agql, gql, post_graphql
+from tests.e2e.processes import Server, environment, log_problems, running_server, start, stop
+from tests.e2e.reads import wait_for_views
+from tests.e2e.subscriptions import (
+    ALL_VIEWS,
+    ORDER_CHANGED,
+    SUBPROTOCOLS,
+    VIEWS_CAUGHT_UP,
+    Subscription,
+    all_messages,
+    ws_session,
+)
 
 pytestmark = pytest.mark.anyio
 

@@ -10,25 +10,26 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.api import (
-    ALL_VIEWS,
+from tests.e2e.commands import (
     CREATE_ORDER,
-    ORDER_CHANGED,
-    PROJECTION_PROGRESS,
-    SUBPROTOCOLS,
     UPDATE_ORDER_STATUS,
-    Server,
-    Subscription,
     accepted,
     add_product,
-    agql,
-    get_order,
-    gql,
     lines,
     new_id,
     position,
     register_customer,
     with_wait_for,
+)
+from tests.e2e.graphql_http import agql, gql
+from tests.e2e.processes import Server
+from tests.e2e.reads import get_order
+from tests.e2e.subscriptions import (
+    ALL_VIEWS,
+    ORDER_CHANGED,
+    PROJECTION_PROGRESS,
+    SUBPROTOCOLS,
+    Subscription,
     ws_session,
 )
 

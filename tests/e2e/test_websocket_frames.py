@@ -14,20 +14,18 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from tests.e2e.api import (
+from tests.e2e.commands import (
     CREATE_ORDER,
-    GRAPHQL_TRANSPORT_WS,
-    GRAPHQL_WS,
-    Server,
     accepted,
     add_product,
-    gql,
     lines,
-    log_problems,
     new_id,
     register_customer,
     with_wait_for,
 )
+from tests.e2e.graphql_http import gql
+from tests.e2e.processes import Server, log_problems
+from tests.e2e.subscriptions import GRAPHQL_TRANSPORT_WS, GRAPHQL_WS
 
 pytestmark = pytest.mark.anyio
 
