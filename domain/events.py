@@ -140,6 +140,15 @@ class OrderCancelled(Event):
     reason: str
 
 
+# The status an order is in after each event that moves it on (the aggregate and the views).
+STATUS_AFTER: dict[type[Event], OrderStatus] = {
+    OrderConfirmed: OrderStatus.CONFIRMED,
+    OrderShipped: OrderStatus.SHIPPED,
+    OrderDelivered: OrderStatus.DELIVERED,
+    OrderCancelled: OrderStatus.CANCELLED,
+}
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (

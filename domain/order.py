@@ -9,6 +9,7 @@ from domain.commands import CancelOrder, CreateOrder, UpdateOrderStatus
 from domain.customer import Customer
 from domain.errors import Conflict, NotFound, RuleViolated
 from domain.events import (
+    STATUS_AFTER,
     Event,
     OrderCancelled,
     OrderConfirmed,
@@ -30,12 +31,6 @@ _MOVES: dict[
     OrderStatus.DELIVERED: (OrderStatus.SHIPPED, OrderDelivered),
 }
 _CANCELLABLE = {OrderStatus.PENDING, OrderStatus.CONFIRMED}
-_STATUS_AFTER: dict[type[Event], OrderStatus] = {
-    OrderConfirmed: OrderStatus.CONFIRMED,
-    OrderShipped: OrderStatus.SHIPPED,
-    OrderDelivered: OrderStatus.DELIVERED,
-    OrderCancelled: OrderStatus.CANCELLED,
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +49,7 @@ def evolve(state: Order | None, event: Event) -> Order | None:
             status=OrderStatus.PENDING,
             lines=event.lines,
         )
-    status = _STATUS_AFTER.get(type(event))
+    status = STATUS_AFTER.get(type(event))
     return replace(state, status=status) if state and status else state
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import JSON, Field, SQLModel
 
 from domain.events import (
+    STATUS_AFTER,
     CustomerRegistered,
     Event,
     OrderCancelled,
@@ -26,12 +27,6 @@ ORDER_EVENTS = frozenset(
     {CustomerRegistered, OrderCreated, OrderConfirmed, OrderShipped, OrderDelivered, OrderCancelled}
 )
 StatusEvent = OrderConfirmed | OrderShipped | OrderDelivered | OrderCancelled
-_STATUS_AFTER: dict[type[Event], OrderStatus] = {
-    OrderConfirmed: OrderStatus.CONFIRMED,
-    OrderShipped: OrderStatus.SHIPPED,
-    OrderDelivered: OrderStatus.DELIVERED,
-    OrderCancelled: OrderStatus.CANCELLED,
-}
 
 
 class OrderColumns(SQLModel):
@@ -79,7 +74,7 @@ def project_order(
         return [Put(orders, created_row(event, meta, rows.get(customers, event.customer_id)))]
     if not isinstance(event, StatusEvent) or (row := rows.get(orders, event.order_id)) is None:
         return []
-    status = _STATUS_AFTER[type(event)]
+    status = STATUS_AFTER[type(event)]
     row |= {"status": status.value, "updated_at": meta.recorded_at, "version": meta.version}
     if isinstance(event, OrderCancelled):
         row["cancel_reason"] = event.reason
