@@ -72,7 +72,7 @@ class ReadModel:
         async def read(conn: AsyncConnection, orders: Table) -> Row | None:
             return await _one(conn, select(orders).where(orders.c.order_id == order_id))
 
-        return await self._read(order_details.PROJECTION, "order_details", read)
+        return await self._read(order_details.PROJECTION, read)
 
     async def customer_orders(
         self, customer_id: str, first: int, after: str | None, status: str | None
@@ -83,7 +83,7 @@ class ReadModel:
                 filters.append(orders.c.status == status)
             return await _newest_first(conn, orders, filters, first, after)
 
-        return await self._read(customer_orders.PROJECTION, "customer_orders", read)
+        return await self._read(customer_orders.PROJECTION, read)
 
     async def search_orders(
         self,
@@ -117,13 +117,13 @@ class ReadModel:
                 filters.append(orders.c.created_at <= created_to)
             return await _newest_first(conn, orders, filters, first, after)
 
-        return await self._read(order_search.PROJECTION, "order_search", read)
+        return await self._read(order_search.PROJECTION, read)
 
     async def product(self, product_id: str) -> Row | None:
         async def read(conn: AsyncConnection, products: Table) -> Row | None:
             return await _one(conn, select(products).where(products.c.product_id == product_id))
 
-        return await self._read(product_catalog.PROJECTION, "product_catalog", read)
+        return await self._read(product_catalog.PROJECTION, read)
 
     async def products(self, text_query: str | None, first: int, after: str | None) -> Page:
         async def read(conn: AsyncConnection, products: Table) -> list[Row]:
@@ -141,7 +141,7 @@ class ReadModel:
                 )
             return [dict(r._mapping) for r in await conn.execute(query)]
 
-        rows = await self._read(product_catalog.PROJECTION, "product_catalog", read)
+        rows = await self._read(product_catalog.PROJECTION, read)
         return _page(rows, first, lambda row: ["products", row["name"], row["product_id"]])
 
     async def customer(self, customer_id: str) -> Row | None:
@@ -149,7 +149,7 @@ class ReadModel:
             query = select(customers).where(customers.c.customer_id == customer_id)
             return await _one(conn, query)
 
-        return await self._read(customer_summary.PROJECTION, "customer_summary", read)
+        return await self._read(customer_summary.PROJECTION, read)
 
     async def sales_report(self, first_day: date, last_day: date) -> list[Row]:
         """One row per day of the range, days without orders included."""
@@ -160,7 +160,7 @@ class ReadModel:
             )
             return {r.day: dict(r._mapping) for r in await conn.execute(query)}
 
-        found = await self._read(sales_report.PROJECTION, "sales_daily", read)
+        found = await self._read(sales_report.PROJECTION, read, "sales_daily")
         span = (last_day - first_day).days + 1
         every_day = [(first_day + timedelta(days=n)).isoformat() for n in range(span)]
         empty = {"orders": 0, "items_sold": 0, "revenue_cents": 0}
@@ -175,7 +175,7 @@ class ReadModel:
             )
             return [dict(r._mapping) for r in await conn.execute(query)]
 
-        return await self._read(sales_report.PROJECTION, "sales_products", read)
+        return await self._read(sales_report.PROJECTION, read, "sales_products")
 
     async def positions(self) -> dict[str, int]:
         """Where each projection's live generation has got to."""
@@ -190,10 +190,11 @@ class ReadModel:
     async def _read(
         self,
         projection: Projection,
-        table: str,
         read: Callable[[AsyncConnection, Table], Awaitable[T]],
+        table: str | None = None,
     ) -> T:
-        """`read` on the live generation's table."""
+        """`read` on the live generation's `table` (by default, the projection's main one)."""
+        table = table or projection.tables[0].name
         try:
             return await self._read_live(projection, table, read)
         except DBAPIError:  # a rebuild may have gone live and dropped this generation: once more
