@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.dialect import upsert
 
 Row = Mapping[str, Any]
 
@@ -22,7 +23,7 @@ class Upsert:
 
     def __init__(self, conn: Connection, table: Table) -> None:
         dialect = conn.dialect
-        insert = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table)
+        insert = upsert(conn)(table)
         key = next(iter(table.primary_key.columns))
         statement = insert.on_conflict_do_update(
             index_elements=[key],
