@@ -138,8 +138,9 @@ class ProjectionEngine:
         """One batch of the log for every live projection that keeps up, in one transaction.
 
         Returns how many events it read, and the projections it left to run on their own:
-        those rebuilding, those more than a batch behind the others, and any that failed in a
-        round (writing its rows, say: alone, a failure is theirs only, as before rounds).
+        those rebuilding, those more than a batch behind the others, those another process
+        holds, and any that failed in a round (writing its rows, say: alone, a failure is
+        theirs only, as before rounds).
         """
         names = [n for n in self.projections if n not in self._alone]
         held = [n for n in names if self._running[n].acquire(blocking=False)]
@@ -147,7 +148,11 @@ class ProjectionEngine:
         applying = None
         try:
             with self._views.begin() as conn:
-                together, alone = self._together(self._store.lock_all(conn, held))
+                found = self._store.lock_all(conn, held)
+                together, alone = self._together(found)
+                # Mid-batch in another process, which may have read the log before the events
+                # this round was woken for: each waits for its lock alone, then catches up.
+                alone |= set(held) - {c.name for c in found}
                 if not together:
                     return 0, sorted(alone)
                 start = min(c.position for c in together)

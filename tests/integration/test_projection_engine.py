@@ -42,7 +42,7 @@ from domain.logreader import LogReader
 from domain.utc import as_utc
 from orders.database import create_sync_engine
 from projections import order_details
-from projections.checkpoints import Checkpoint, skipped_events
+from projections.checkpoints import Checkpoint, checkpoints, skipped_events
 from projections.engine import ProjectionEngine
 from projections.projection import Change, Projection, Put, Rows
 from projections.registry import PROJECTIONS
@@ -835,3 +835,33 @@ async def test_text_no_view_can_store_fails_only_the_projections_that_write_it(
             "RUNNING",
             0,
         ), projection.name
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_round_waits_for_a_projection_another_process_holds_then_catches_it_up(
+    bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
+):
+    # Given the projections caught up, and another process in the middle of a batch of
+    # product_catalog (its checkpoint row locked), which read the log before what follows
+    engine = engines(PROJECTIONS)
+    engine.prepare()
+    await grow_log_to(bus, store, 3)
+    engine.catch_up_all()
+    other = views.connect()
+    held = other.begin()
+    other.execute(
+        select(checkpoints).where(checkpoints.c.name == "product_catalog").with_for_update()
+    )
+    # When events are appended and this process is woken for them
+    await grow_log_to(bus, store, 5)
+    woken = threading.Thread(target=engine.catch_up_all)
+    woken.start()
+    time.sleep(0.5)
+    held.rollback()  # the other process's batch ends
+    other.close()
+    woken.join(10)
+    # Then the wake-up was not lost on the projection that was busy: it caught up too
+    assert not woken.is_alive()
+    assert {s.projection.name: s.lag for s in engine.operations.statuses()} == dict.fromkeys(
+        (p.name for p in PROJECTIONS), 0
+    )
