@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 
+from domain.compiled import Prepared
 from domain.log import RecordedEvent
 from domain.tables import events, recorded_event
 
@@ -51,11 +52,15 @@ class LogReader:
         return found
 
     def _query(self, position: int, limit: int) -> list[RecordedEvent]:
-        query = (
-            select(events)
-            .where(events.c.position > position)
-            .order_by(events.c.position)
-            .limit(limit)
-        )
         with self._engine.connect() as conn:
-            return [recorded_event(row) for row in conn.execute(query)]
+            found = _AFTER.execute(conn, {"after": position, "limit": limit})
+        return [recorded_event(row) for row in found]
+
+
+# Run on the driver's cursor (domain/compiled.py): a rebuild reads the log through it.
+_AFTER = Prepared(
+    select(events)
+    .where(events.c.position > bindparam("after"))
+    .order_by(events.c.position)
+    .limit(bindparam("limit"))
+)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select
 
 from domain import dialect
+from domain.compiled import Prepared, PreparedIn
 from domain.errors import ConcurrencyError, DomainError
 from domain.log import AppendRequest, CommandRecord, Snapshot, StreamWrite
 from domain.repository import AggregateKind, Folded, Loaded, S, fold
@@ -135,8 +136,8 @@ class WriteBatch:
     def flush(self) -> None:
         """Write what the batch has decided so far (its transaction is still open)."""
         if self._event_rows:
-            self._conn.execute(insert(events), self._event_rows)
-            self._conn.execute(insert(commands), self._command_rows)
+            _INSERT_EVENTS.executemany(self._conn, self._event_rows)
+            _INSERT_COMMANDS.executemany(self._conn, self._command_rows)
         if self._snapshot_rows:
             dialect.upsert_snapshots(self._conn, self._snapshot_rows)
         self._event_rows, self._command_rows, self._snapshot_rows = [], [], []
@@ -217,46 +218,56 @@ class WriteBatch:
 # --- statements -------------------------------------------------------------------------------
 
 
-# Built once: SQLAlchemy then finds each compiled form in its cache without rebuilding the
-# expression and its cache key on every call (most of a cache miss's cost, measured).
-_SNAPSHOT = select(snapshots).where(snapshots.c.stream_id == bindparam("stream_id"))
-_TAIL = (
+# The write path's statements, compiled once and run on the driver's cursor
+# (domain/compiled.py).
+_SNAPSHOT = Prepared(select(snapshots).where(snapshots.c.stream_id == bindparam("stream_id")))
+_SNAPSHOT_FIELDS = tuple(column.name for column in snapshots.columns)
+_TAIL = Prepared(
     select(events)
     .where(events.c.stream_id == bindparam("stream_id"), events.c.version > bindparam("after"))
     .order_by(events.c.version)
 )
-_VERSIONS = (
-    select(events.c.stream_id, func.max(events.c.version))
-    .where(events.c.stream_id.in_(bindparam("stream_ids", expanding=True)))
-    .group_by(events.c.stream_id)
+_VERSIONS = PreparedIn(
+    lambda among: (
+        select(events.c.stream_id, func.max(events.c.version))
+        .where(among)
+        .group_by(events.c.stream_id)
+    ),
+    events.c.stream_id,
 )
-_KNOWN = select(commands).where(commands.c.command_id.in_(bindparam("ids", expanding=True)))
-_HEAD = select(func.coalesce(func.max(events.c.position), 0))
+_COMMAND_FIELDS = ("command_id", "fingerprint", "aggregate_id", "version", "position")
+_KNOWN = PreparedIn(
+    lambda among: select(*(commands.c[name] for name in _COMMAND_FIELDS)).where(among),
+    commands.c.command_id,
+)
+_HEAD = Prepared(select(func.coalesce(func.max(events.c.position), 0)))
+_INSERT_EVENTS = Prepared(insert(events))
+_INSERT_COMMANDS = Prepared(insert(commands))
 
 
 def read_aggregate(conn: Connection, kind: AggregateKind[S], stream_id: str) -> Loaded[S]:
     """An aggregate from its latest usable snapshot and the events after it."""
     snapshot = None
     if kind.snapshots:
-        row = conn.execute(_SNAPSHOT, {"stream_id": stream_id}).first()
-        snapshot = Snapshot(**row._mapping) if row else None
+        found = _SNAPSHOT.execute(conn, {"stream_id": stream_id})
+        snapshot = Snapshot(**dict(zip(_SNAPSHOT_FIELDS, found[0], strict=True))) if found else None
     _, after = kind.thaw(snapshot)
-    tail = conn.execute(_TAIL, {"stream_id": stream_id, "after": after})
+    tail = _TAIL.execute(conn, {"stream_id": stream_id, "after": after})
     return fold(kind, stream_id, snapshot, (recorded_event(row) for row in tail))
 
 
 def stream_versions(conn: Connection, stream_ids: list[str]) -> dict[str, int]:
-    found = conn.execute(_VERSIONS, {"stream_ids": stream_ids})
-    return {stream_id: int(version) for stream_id, version in found}
+    return {stream_id: int(version) for stream_id, version in _VERSIONS.execute(conn, stream_ids)}
 
 
 def known_commands(conn: Connection, ids: Iterable[str]) -> dict[str, CommandRecord]:
-    rows = conn.execute(_KNOWN, {"ids": list(ids)})
-    return {row.command_id: command_record(row._mapping, replayed=True) for row in rows}
+    found = (dict(zip(_COMMAND_FIELDS, row, strict=True)) for row in _KNOWN.execute(conn, ids))
+    return {row["command_id"]: command_record(row, replayed=True) for row in found}
 
 
 def head_position(conn: Connection) -> int:
-    return int(conn.scalar(_HEAD) or 0)
+    ((head,),) = _HEAD.execute(conn, {})
+    return int(head or 0)
 
 
 def command_row(record: CommandRecord, recorded_at: datetime) -> dict[str, Any]:

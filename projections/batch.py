@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, select
+from sqlalchemy import Connection, Table, delete, select
 
+from domain.compiled import PreparedIn
 from domain.log import RecordedEvent
 from projections.projection import Change, MissingRow, Projection, Put, Row, RowKey, Rows
 from projections.upserts import Upserts
@@ -120,11 +121,12 @@ class Batch:
                 wanted[table].add(key)
         for table, table_keys in wanted.items():
             physical = self._tables[table]
-            column = primary_key(physical)
+            names = [column.name for column in physical.columns]
+            key_at = names.index(primary_key(physical).name)
             for chunk in _chunks(sorted(table_keys), 500):
                 found = {
-                    row._mapping[column.name]: dict(row._mapping)
-                    for row in self._conn.execute(_rows_of(physical), {"keys": list(chunk)})
+                    row[key_at]: dict(zip(names, row, strict=True))
+                    for row in _rows_of(physical).execute(self._conn, chunk)
                 }
                 for key in chunk:
                     self._rows.load((table, key), found.get(key))
@@ -138,9 +140,9 @@ def primary_key(table: Table) -> Any:
 
 
 @cache
-def _rows_of(table: Table) -> Any:
-    """The rows of `table` with these primary keys (`keys`)."""
-    return select(table).where(primary_key(table).in_(bindparam("keys", expanding=True)))
+def _rows_of(table: Table) -> PreparedIn:
+    """The rows of `table` with the primary keys given, on the driver's cursor."""
+    return PreparedIn(lambda among: select(table).where(among), primary_key(table))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

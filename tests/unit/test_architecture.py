@@ -19,6 +19,7 @@ ALLOWED = {
         "domain.logreader",
         "domain.utc",
         "domain.dialect",
+        "domain.compiled",
     ),
     "workers": ("workers", "projections", "domain"),
     "schema": ("schema", "domain", "projections", "workers"),
