@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
+from domain.compiled import Prepared
 from domain.dialect import SCHEMA_LOCK_KEY, lock, row_locked
 from projections.checkpoints import Checkpoint, State, checkpoints
 from projections.checkpoints import metadata as checkpoint_metadata
@@ -89,7 +90,7 @@ class CheckpointStore:
     ) -> None:
         """Move the checkpoint to `position`; a rebuild that has reached the head goes live."""
         where = {"of_name": checkpoint.name, "of_generation": checkpoint.generation}
-        conn.execute(_ADVANCE, where | {"to_position": position, "now": self._clock()})
+        _ADVANCE.execute(conn, where | {"to_position": position, "now": self._clock()})
         if at_head and not checkpoint.live:
             self._promote(conn, checkpoint)
 
@@ -161,11 +162,13 @@ _THIS_CHECKPOINT = (checkpoints.c.name == bindparam("of_name")) & (
 )
 _THIS = select(checkpoints).where(_THIS_CHECKPOINT)
 _SET = update(checkpoints).where(_THIS_CHECKPOINT)
-_ADVANCE = _SET.values(
-    position=bindparam("to_position"),
-    attempts=0,
-    error=None,
-    failed_position=None,
-    retry_at=None,
-    updated_at=bindparam("now"),
+_ADVANCE = Prepared(  # every batch runs it: on the driver's cursor (domain/compiled.py)
+    _SET.values(
+        position=bindparam("to_position"),
+        attempts=0,
+        error=None,
+        failed_position=None,
+        retry_at=None,
+        updated_at=bindparam("now"),
+    )
 )
