@@ -1,7 +1,8 @@
 """ORDER_SEARCH: orders found by words (customer name and e-mail, product names, address).
 
-On SQLite the words live in an FTS5 index kept in step with the rows by triggers, so an
-upsert of a row is all the projector does.
+The words are folded here and indexed by each database's own full-text search
+(projections/full_text.py), kept in step with the rows by the database, so an upsert of a
+row is all the projector does.
 """
 
 import re
@@ -9,12 +10,12 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Index, Select, Table, func, literal_column, select
-from sqlalchemy import text as sql_text
+from sqlalchemy import ColumnElement, Index, Table
 from sqlmodel import Field
 
 from domain.events import Event
 from domain.log import RecordedEvent
+from projections import full_text
 from projections.orders import (
     ORDER_EVENTS,
     CustomerColumns,
@@ -25,9 +26,6 @@ from projections.orders import (
 from projections.projection import Change, Projection, Put, RowKey, Rows, table_of
 
 ORDERS, CUSTOMERS = "order_search", "order_search_customers"
-# PostgreSQL's parser keeps an e-mail address whole; split words as SQLite's FTS5 does, on
-# anything that is not a letter or a digit. The index and the query use this expression.
-PG_WORDS = "to_tsvector('simple', regexp_replace(words, '[^[:alnum:]]+', ' ', 'g'))"
 
 
 class OrderSearchRow(OrderColumns, table=True):
@@ -68,44 +66,13 @@ def needs(event: Event, meta: RecordedEvent) -> list[RowKey]:
 
 
 def fts_ddl(tables: Mapping[str, Table], dialect: str) -> list[str]:
-    """The full-text index over `words`.
-
-    SQLite: an external-content FTS5 table, and the triggers that keep it current.
-    PostgreSQL: a GIN index over the words' tsvector.
-    """
-    rows = tables[ORDERS].name
-    if dialect == "postgresql":
-        return [f"CREATE INDEX IF NOT EXISTS {rows}_words ON {rows} USING gin ({PG_WORDS})"]
-    fts = f"{rows}_fts"
-    return [
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(words, content='{rows}', "
-        "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')",
-        f"CREATE TRIGGER IF NOT EXISTS {rows}_ai AFTER INSERT ON {rows} BEGIN "
-        f"INSERT INTO {fts}(rowid, words) VALUES (new.rowid, new.words); END",
-        f"CREATE TRIGGER IF NOT EXISTS {rows}_ad AFTER DELETE ON {rows} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, words) VALUES ('delete', old.rowid, old.words); END",
-        f"CREATE TRIGGER IF NOT EXISTS {rows}_au AFTER UPDATE ON {rows} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, words) VALUES ('delete', old.rowid, old.words); "
-        f"INSERT INTO {fts}(rowid, words) VALUES (new.rowid, new.words); END",
-    ]
+    return full_text.index_ddl(tables[ORDERS].name, dialect)
 
 
 def matching(orders: Table, text: str, dialect: str) -> ColumnElement[bool] | None:
     """Rows whose words include every word of `text`, each as a prefix; None for no words."""
     words = re.findall(r"\w+", fold(text))
-    if not words:
-        return None
-    if dialect == "postgresql":
-        terms = " & ".join(f"{word}:*" for word in words)
-        return literal_column(PG_WORDS).bool_op("@@")(func.to_tsquery("simple", terms))
-    index = f"{orders.name}_fts"
-    match = " ".join(f'"{word}"*' for word in words)
-    hits: Select[Any] = (
-        select(literal_column("rowid"))
-        .select_from(sql_text(index))
-        .where(sql_text(f"{index} MATCH :match").bindparams(match=match))
-    )
-    return literal_column(f"{orders.name}.rowid").in_(hits)
+    return full_text.matching(orders.name, words, dialect) if words else None
 
 
 PROJECTION = Projection(
