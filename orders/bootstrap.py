@@ -32,8 +32,9 @@ from domain.tables import events
 from orders.database import create_engine, create_sync_engine
 from orders.settings import Settings
 from projections import order_details
+from projections.applier import OnAdvanced
 from projections.checkpoints import checkpoints
-from projections.engine import OnAdvanced, ProjectionEngine
+from projections.engine import ProjectionEngine
 from projections.generations import GenerationTables
 from projections.queries import ReadModel
 from projections.registry import PROJECTIONS

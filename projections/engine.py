@@ -12,33 +12,22 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from domain.dialect import the_databases_fault
-from domain.log import RecordedEvent
 from domain.logreader import LogReader
-from projections.batch import Batch
+from projections.applier import Applied, Applier, OnAdvanced
 from projections.checkpoint_store import CheckpointStore
 from projections.checkpoints import Checkpoint
 from projections.mirrors import Mirror, MirrorFailed
 from projections.operations import Operations
 from projections.projection import Projection
-from projections.upserts import Upserts
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 Clock = Callable[[], datetime]
-# projection, position reached, rows changed, and the position it was at before: a notice
-# whose `after` is ahead of what a listener knows tells it that it missed one.
-Notice = tuple[str, int, list[str] | None, int]
-OnAdvanced = Callable[[str, int, list[str] | None, int], None]
 
 
 class ProjectionEngine:
@@ -63,16 +52,12 @@ class ProjectionEngine:
         self.projections = {p.name: p for p in projections}
         self._batch_size = batch_size
         self._clock = clock
-        # Told after each commit where a live view now is, and which rows of its main table
-        # changed (e.g. the order ids of ORDER_DETAILS).
-        self._on_advanced = on_advanced
-        self._on_applied = on_applied  # each batch applied: projection, events, seconds taken
-        self._mirrors = dict(mirrors or {})  # projection name -> the copy kept of its main table
+        kept = dict(mirrors or {})  # projection name -> the copy kept of its main table
         self._store = CheckpointStore(self.projections, clock, max_attempts, backoff)
         self.operations = Operations(
-            views, views_reader, log_reader, self.projections, self._store, clock, self._mirrors
+            views, views_reader, log_reader, self.projections, self._store, clock, kept
         )
-        self._upserts = Upserts()
+        self._applier = Applier(self.projections, self._store, kept, on_advanced, on_applied)
         self._running = {name: threading.Lock() for name in self.projections}
         self._wanted: set[str] = set()
         self._round = threading.Lock()
@@ -157,14 +142,14 @@ class ProjectionEngine:
                     return 0, sorted(alone)
                 start = min(c.position for c in together)
                 batch = self._log.read_after(start, self._batch_size)
-                applied: list[_Applied] = []
+                applied: list[Applied] = []
                 for checkpoint in together:
                     events = [e for e in batch if e.position > checkpoint.position]
                     if events:
                         applying = checkpoint.name
-                        applied.append(self._apply(conn, checkpoint, events, at_head=False))
+                        applied.append(self._applier.apply(conn, checkpoint, events, at_head=False))
             for each in applied:
-                self._announce(each)
+                self._applier.announce(each)
             return len(batch), sorted(alone | self._alone)
         except Exception as error:  # the round is undone; the projection that failed runs alone
             if applying is None or _no_events_fault(error):
@@ -218,8 +203,8 @@ class ProjectionEngine:
             batch = self._log.read_after(checkpoint.position, limit)
             if not batch and checkpoint.live:
                 return 0
-            applied = self._apply(conn, checkpoint, batch, at_head=len(batch) < limit)
-        self._announce(applied)
+            applied = self._applier.apply(conn, checkpoint, batch, at_head=len(batch) < limit)
+        self._applier.announce(applied)
         return applied.consumed
 
     def _fail_next(self, name: str, generation: int, error: Exception) -> None:
@@ -230,90 +215,6 @@ class ProjectionEngine:
             if checkpoint is not None and following:
                 failed_at = following[0].position
                 self._store.record_failure(conn, checkpoint, checkpoint.position, failed_at, error)
-
-    def _apply(
-        self,
-        conn: Connection,
-        checkpoint: Checkpoint,
-        batch: Sequence[RecordedEvent],
-        *,
-        at_head: bool,
-    ) -> _Applied:
-        """Project `batch` into the checkpoint's generation and move (or fail) the checkpoint,
-        inside the caller's transaction: what to tell after the commit."""
-        started = time.perf_counter()
-        projection = self.projections[checkpoint.name]
-        tables = self._store.tables(checkpoint.name, checkpoint.generation)
-        outcome = Batch(conn, projection, tables, checkpoint.position, self._upserts)
-        outcome.apply(batch)
-        outcome.write()
-        self._on_applied(checkpoint.name, outcome.consumed, time.perf_counter() - started)
-        if outcome.consumed and log.isEnabledFor(logging.DEBUG):
-            applied = batch[: outcome.consumed]
-            log.debug(
-                "projection %s applied positions %d-%d",
-                checkpoint.name,
-                applied[0].position,
-                applied[-1].position,
-                extra={"correlation_ids": sorted({e.correlation_id or "" for e in applied})},
-            )
-        if outcome.failure is not None:
-            self._store.record_failure(conn, checkpoint, outcome.position, *outcome.failure)
-        else:  # a rebuild at the head is promoted here
-            self._store.advance(conn, checkpoint, outcome.position, at_head=at_head)
-        return self._to_tell(checkpoint, outcome, at_head=at_head)
-
-    def _to_tell(self, checkpoint: Checkpoint, outcome: Batch, *, at_head: bool) -> _Applied:
-        """Still inside the batch's transaction: the mirror's claim, and what to tell after."""
-        mirror = self._mirrors.get(checkpoint.name)
-        if not checkpoint.live and at_head and outcome.failure is None:  # just promoted:
-            if mirror is not None:  # every row changed, as far as readers know
-                _claim(mirror.clear)
-            return _Applied(
-                outcome.consumed, (checkpoint.name, outcome.position, None, checkpoint.position)
-            )
-        if not (checkpoint.live and outcome.consumed):
-            return _Applied(outcome.consumed)
-        main_table = self.projections[checkpoint.name].tables[0].name
-        changed = outcome.changed(main_table, self.projections[checkpoint.name].notice_column)
-        notice: Notice = (checkpoint.name, outcome.position, changed, checkpoint.position)
-        rows, removed = outcome.changes_of(main_table)
-        if mirror is None or not (rows or removed):
-            return _Applied(outcome.consumed, notice)
-        if removed:
-            _claim(mirror.clear)
-        token = _claim(partial(mirror.claim, rows))
-        return _Applied(
-            outcome.consumed, notice, partial(mirror.fill, rows, outcome.position, token)
-        )
-
-    def _announce(self, applied: _Applied) -> None:
-        """After a commit: fill the mirrors, then tell where the view is (in that order, so
-        that whoever hears the notice finds the copies as fresh as the view)."""
-        if applied.fill is not None:
-            try:
-                applied.fill()
-            except Exception:  # the rows stay claimed: readers read the view
-                log.warning("a mirror of %s could not be filled", applied.notice, exc_info=True)
-        if applied.notice is not None:
-            self._on_advanced(*applied.notice)
-
-
-@dataclass(frozen=True)
-class _Applied:
-    """A batch applied: how many events it consumed, and what to do once it has committed."""
-
-    consumed: int
-    notice: Notice | None = None
-    fill: Callable[[], None] | None = None  # the mirror's part
-
-
-def _claim(tell: Callable[[], T]) -> T:
-    """Tell a mirror of a change before it commits; where it cannot hear, the batch waits."""
-    try:
-        return tell()
-    except Exception as error:
-        raise MirrorFailed(f"a mirror could not take a claim: {error!r}") from error
 
 
 def _no_events_fault(error: BaseException) -> bool:
