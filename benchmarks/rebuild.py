@@ -122,10 +122,10 @@ def projected(log: Path, name: str, folder: Path) -> float:
         started = time.perf_counter()
         engine.catch_up(name)
         seconds = time.perf_counter() - started
-        status = next(s for s in engine.statuses() if s.projection.name == name)
+        status = next(s for s in engine.operations.statuses() if s.projection.name == name)
         if status.state == "FAILED" or status.lag:
             raise RuntimeError(f"{name} stopped at {status.live.position}: {status.live.error}")
-        return engine.head() / seconds
+        return engine.operations.head() / seconds
     finally:
         remove_database(copy)
 

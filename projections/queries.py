@@ -11,13 +11,14 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     Table,
     and_,
+    bindparam,
     literal,
     select,
     tuple_,
@@ -25,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.compiled import Prepared
 from projections import (
     customer_orders,
     customer_summary,
@@ -69,10 +71,7 @@ class ReadModel:
         self._live: dict[str, int] = {}  # projection name -> its live generation
 
     async def order(self, order_id: str) -> Row | None:
-        async def read(conn: AsyncConnection, orders: Table) -> Row | None:
-            return await _one(conn, select(orders).where(orders.c.order_id == order_id))
-
-        return await self._read(order_details.PROJECTION, read)
+        return await self._read(order_details.PROJECTION, partial(_by_key, order_id))
 
     async def customer_orders(
         self, customer_id: str, first: int, after: str | None, status: str | None
@@ -120,10 +119,7 @@ class ReadModel:
         return await self._read(order_search.PROJECTION, read)
 
     async def product(self, product_id: str) -> Row | None:
-        async def read(conn: AsyncConnection, products: Table) -> Row | None:
-            return await _one(conn, select(products).where(products.c.product_id == product_id))
-
-        return await self._read(product_catalog.PROJECTION, read)
+        return await self._read(product_catalog.PROJECTION, partial(_by_key, product_id))
 
     async def products(self, text_query: str | None, first: int, after: str | None) -> Page:
         async def read(conn: AsyncConnection, products: Table) -> list[Row]:
@@ -145,11 +141,7 @@ class ReadModel:
         return _page(rows, first, lambda row: ["products", row["name"], row["product_id"]])
 
     async def customer(self, customer_id: str) -> Row | None:
-        async def read(conn: AsyncConnection, customers: Table) -> Row | None:
-            query = select(customers).where(customers.c.customer_id == customer_id)
-            return await _one(conn, query)
-
-        return await self._read(customer_summary.PROJECTION, read)
+        return await self._read(customer_summary.PROJECTION, partial(_by_key, customer_id))
 
     async def sales_report(self, first_day: date, last_day: date) -> list[Row]:
         """One row per day of the range, days without orders included."""
@@ -221,9 +213,11 @@ async def _live_generation(conn: AsyncConnection, name: str) -> int:
     return int((await conn.execute(query)).scalar_one())
 
 
-async def _one(conn: AsyncConnection, query: Select[Any]) -> Row | None:
-    row = (await conn.execute(query)).first()
-    return dict(row._mapping) if row else None
+async def _by_key(key: str, conn: AsyncConnection, table: Table) -> Row | None:
+    """The row of `table` with primary key `key`: one statement on the driver's cursor (a
+    read by id is the commonest, and SQLAlchemy's execution cost more than the lookup)."""
+    found = await conn.run_sync(_key_lookup(table).execute, {"key": key})
+    return dict(zip(table.columns.keys(), found[0], strict=True)) if found else None
 
 
 async def _newest_first(
@@ -284,3 +278,10 @@ def decode_cursor(cursor: str, kind: str) -> list[str]:
 
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@cache
+def _key_lookup(table: Table) -> Prepared:
+    """The row of `table` with primary key `key`, on the driver's cursor."""
+    key = next(iter(table.primary_key.columns))
+    return Prepared(select(table).where(key == bindparam("key")))
