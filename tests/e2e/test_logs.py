@@ -68,7 +68,7 @@ def test_one_request_is_followed_by_its_id_from_the_api_to_the_worker(
 
     # And the worker's batches that applied its events name it, with their positions
     applied = lines_with(tmp_path / "worker.log", request_id)
-    assert {line["logger"] for line in applied} == {"projections.engine"}
+    assert {line["logger"] for line in applied} == {"projections.applier"}
     assert all(request_id in line["correlation_ids"] for line in applied)
     assert any(result["position"] in line["message"] for line in applied), applied
 
