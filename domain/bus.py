@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from domain.errors import Conflict
 from domain.eventstore import EventStore
 from domain.handlers import HANDLERS, Handler
 from domain.log import AppendRequest, CommandRecord
+from domain.plain import plain
 from domain.repository import Repository
 
 
@@ -58,7 +58,7 @@ class CommandBus:
 
 def fingerprint_of(command: Command) -> str:
     """A digest of what the command asks for, its id aside."""
-    fields = dataclasses.asdict(command)
+    fields = plain(command)
     fields.pop("command_id")
     body = json.dumps([type(command).__name__, fields], sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()

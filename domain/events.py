@@ -6,11 +6,12 @@ upcast on read, so a new event shape never needs a migration of the log.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from domain.plain import plain
 
 Data = dict[str, Any]
 
@@ -34,7 +35,7 @@ class Event:
         return cls(**data)
 
     def to_data(self) -> Data:
-        return dataclasses.asdict(self)
+        return dict(plain(self))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,7 +7,6 @@ appends the writes, so a handler never does I/O of its own.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -15,6 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from domain.errors import Conflict
 from domain.events import Event, type_name
 from domain.log import NewEvent, RecordedEvent, Snapshot, StreamWrite
+from domain.plain import plain
 
 S = TypeVar("S")
 
@@ -93,7 +93,7 @@ class Loaded(Generic[S]):
             stream_id=self.stream_id,
             version=new_version,
             schema_version=self.kind.snapshot_schema,
-            state=dataclasses.asdict(state),  # type: ignore[call-overload]
+            state=plain(state),
         )
 
 
