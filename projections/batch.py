@@ -132,11 +132,16 @@ class Batch:
                     self._rows.load((table, key), found.get(key))
 
     def _key_of(self, table: str, row: Mapping[str, Any]) -> Any:
-        return row[primary_key(self._tables[table]).name]
+        return row[_key_name(self._tables[table])]
 
 
 def primary_key(table: Table) -> Any:
     return next(iter(table.primary_key.columns))
+
+
+@cache
+def _key_name(table: Table) -> str:
+    return str(primary_key(table).name)
 
 
 @cache
