@@ -6,7 +6,6 @@ with a database of its own.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -14,13 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
-from tests.conftest import service_unavailable
+from tests.conftest import redis_namespace, service_unavailable
 from tests.e2e.processes import Server, environment, running_server
 
 POSTGRES = "postgres@127.0.0.1:5432"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def a_database(kind: str, folder: Path) -> Iterator[str]:
@@ -44,24 +41,15 @@ def database_url(
     yield from a_database(request.param, tmp_path_factory.mktemp("db"))
 
 
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A PostgreSQL database of its own, for what only the distributed mode does."""
+    yield from a_database("postgresql", tmp_path)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from a_database(request.param, tmp_path)
-
-
-def redis_namespace() -> Iterator[str]:
-    """A key prefix of its own in the real Redis, its keys removed afterwards."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        client.close()
-        service_unavailable("Redis", error)
-    prefix = f"orders-test-{uuid.uuid4().hex[:12]}"
-    yield prefix
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 namespace = pytest.fixture(redis_namespace)

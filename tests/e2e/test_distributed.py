@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import REDIS_URL
 from tests.e2e.commands import accepted, add_product, create_order, position, register_customer
-from tests.e2e.conftest import REDIS_URL
 from tests.e2e.graphql_http import gql
 from tests.e2e.processes import environment, running_server, start, stop
 

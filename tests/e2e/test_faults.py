@@ -29,7 +29,7 @@ from tests.e2e.commands import (
     position,
     register_customer,
 )
-from tests.e2e.conftest import a_database, psql
+from tests.e2e.conftest import psql
 from tests.e2e.graphql_http import gql, post_graphql
 from tests.e2e.processes import Server, environment, free_port, running_server
 from tests.e2e.test_health import own_redis, running_worker
@@ -157,11 +157,6 @@ def test_commands_go_on_while_redis_is_down_and_every_view_catches_up_after(
                 for projection in positions["projections"]:
                     assert projection["state"] == "RUNNING", projection
                     assert int(projection["position"]) >= last, projection
-
-
-@pytest.fixture
-def postgres_url(tmp_path: Path) -> Iterator[str]:
-    yield from a_database("postgresql", tmp_path)
 
 
 def test_commands_cut_off_from_postgresql_fail_cleanly_and_succeed_after(

@@ -15,8 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import service_unavailable
-from tests.e2e.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, service_unavailable
 from tests.e2e.processes import (
     Server,
     environment,

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import REDIS_URL
 from tests.e2e.commands import REGISTER_CUSTOMER
-from tests.e2e.conftest import REDIS_URL
 from tests.e2e.processes import environment, running_server, start, stop
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import pytest
 from orders.database import create_engine
 from projections.generations import GenerationTables
 from projections.queries import ReadModel
+from tests.conftest import REDIS_URL
 from tests.e2e.commands import (
     CREATE_ORDER,
     UPDATE_ORDER_STATUS,
@@ -30,7 +30,6 @@ from tests.e2e.commands import (
     new_id,
     register_customer,
 )
-from tests.e2e.conftest import REDIS_URL, a_database
 from tests.e2e.graphql_http import agql
 from tests.e2e.processes import environment, running_server, start, stop
 from tests.e2e.reads import ORDER, wait_for_views
@@ -42,11 +41,6 @@ pytestmark = pytest.mark.anyio
 ORDER_COUNT = 16
 STATUSES = ("CONFIRMED", "SHIPPED", "DELIVERED")
 MESSAGE_TIMEOUT_S = 20
-
-
-@pytest.fixture
-def postgres_url(tmp_path: Path) -> Iterator[str]:
-    yield from a_database("postgresql", tmp_path)
 
 
 async def send(client: httpx.AsyncClient, mutation: str, **payload: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import REDIS_URL
 from tests.e2e.commands import (
     CREATE_ORDER,
     UPDATE_ORDER_STATUS,
@@ -23,7 +24,6 @@ from tests.e2e.commands import (
     register_customer,
     with_wait_for,
 )
-from tests.e2e.conftest import REDIS_URL
 from tests.e2e.graphql_http import agql, gql, post_graphql
 from tests.e2e.processes import Server, environment, log_problems, running_server, start, stop
 from tests.e2e.reads import wait_for_views

@@ -7,12 +7,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import redis
 
 from domain.bus import CommandBus
 from domain.commands import (
@@ -32,27 +31,15 @@ from projections.mirrors import MirrorFailed
 from projections.projection import Row
 from projections.queries import ReadModel
 from projections.registry import PROJECTIONS
-from tests.conftest import service_unavailable
+from tests.conftest import REDIS_URL, redis_namespace
 from workers.order_cache import OrderCache, OrderReads
 
 pytestmark = pytest.mark.anyio
-REDIS_URL = "redis://127.0.0.1:6379/0"
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def namespace() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        service_unavailable("Redis", error)
-    prefix = f"orders-test-{uuid.uuid4().hex[:12]}"
-    yield prefix
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
+namespace = pytest.fixture(redis_namespace)
 
 
 @pytest.fixture

@@ -4,17 +4,14 @@ this test's own): a burst, then a wait as long as the bucket needs to refill."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-import redis
 
 from schema.ratelimit import InMemory, InRedis, Limit, Limiter
-from tests.conftest import service_unavailable
+from tests.conftest import REDIS_URL, redis_namespace
 
 pytestmark = pytest.mark.anyio
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -23,18 +20,11 @@ async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter]:
     if request.param == "memory":
         yield InMemory(limit)
         return
-    namespace = f"orders-test-{uuid.uuid4().hex[:12]}"
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        service_unavailable("Redis", error)
-    in_redis = InRedis(limit, REDIS_URL, namespace)
+    keys = redis_namespace()
+    in_redis = InRedis(limit, REDIS_URL, next(keys))
     yield in_redis
     await in_redis.close()
-    for key in client.scan_iter(f"{namespace}*"):
-        client.delete(key)
-    client.close()
+    next(keys, None)  # its keys removed
 
 
 async def test_a_client_gets_its_burst_then_waits_for_the_bucket_to_refill(limiter: Limiter):
