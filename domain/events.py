@@ -35,7 +35,8 @@ class Event:
         return cls(**data)
 
     def to_data(self) -> Data:
-        return dict(plain(self))
+        data: Data = plain(self)
+        return data
 
 
 @dataclass(frozen=True, kw_only=True)

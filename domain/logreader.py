@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from domain.compiled import Prepared
 from domain.log import RecordedEvent
@@ -39,7 +39,7 @@ class LogReader:
 
     def head(self) -> int:
         with self._engine.connect() as conn:
-            return int(conn.scalar(select(func.max(events.c.position))) or 0)
+            return head_position(conn)
 
     def _keep_newer(self, position: int, limit: int) -> list[RecordedEvent]:
         """Read after `position` and keep what was read, after what is kept if it follows on."""
@@ -57,7 +57,15 @@ class LogReader:
         return [recorded_event(row) for row in found]
 
 
-# Run on the driver's cursor (domain/compiled.py): a rebuild reads the log through it.
+def head_position(conn: Connection) -> int:
+    """The last position in the log; 0 while it is empty."""
+    ((head,),) = _HEAD.execute(conn, {})
+    return int(head)
+
+
+# Run on the driver's cursor (domain/compiled.py): the writer reads the head for every batch,
+# and a rebuild reads the log through _AFTER.
+_HEAD = Prepared(select(func.coalesce(func.max(events.c.position), 0)))
 _AFTER = Prepared(
     select(events)
     .where(events.c.position > bindparam("after"))

@@ -240,7 +240,6 @@ _KNOWN = PreparedIn(
     lambda among: select(*(commands.c[name] for name in _COMMAND_FIELDS)).where(among),
     commands.c.command_id,
 )
-_HEAD = Prepared(select(func.coalesce(func.max(events.c.position), 0)))
 _INSERT_EVENTS = Prepared(insert(events))
 _INSERT_COMMANDS = Prepared(insert(commands))
 
@@ -263,11 +262,6 @@ def stream_versions(conn: Connection, stream_ids: list[str]) -> dict[str, int]:
 def known_commands(conn: Connection, ids: Iterable[str]) -> dict[str, CommandRecord]:
     found = (dict(zip(_COMMAND_FIELDS, row, strict=True)) for row in _KNOWN.execute(conn, ids))
     return {row["command_id"]: command_record(row, replayed=True) for row in found}
-
-
-def head_position(conn: Connection) -> int:
-    ((head,),) = _HEAD.execute(conn, {})
-    return int(head or 0)
 
 
 def command_row(record: CommandRecord, recorded_at: datetime) -> dict[str, Any]:

@@ -63,11 +63,13 @@ def build_projection_engine(
     settings: Settings,
     on_advanced: OnAdvanced = lambda _name, _position, _keys, _after: None,
     metrics: Metrics | None = None,
+    cache: OrderCache | None = None,
 ) -> ProjectionEngine:
     """The projections; with `metrics`, each batch is measured and each projection's
-    position, lag and state reported at every scrape."""
+    position, lag and state reported at every scrape; with `cache`, it is kept (given, or
+    made from the settings)."""
     log = LogReader(create_sync_engine(settings.database_url, writes=False))
-    cache = order_cache(settings)
+    cache = cache or order_cache(settings)
     engine = ProjectionEngine(
         create_sync_engine(settings.views_url, writes=True),
         create_sync_engine(settings.views_url, writes=False),
@@ -226,15 +228,16 @@ async def start_services(settings: Settings) -> Services:
     metrics.waiters.set_function(positions.waiting)
     response_cache = ResponseCache(positions.known)
     positions.on_change(response_cache.invalidate)
+    cache = order_cache(settings)  # one per process: read here, cleared by a skip here
     projections = build_projection_engine(
         settings,
         on_advanced=positions.deliver_threadsafe,
         metrics=metrics if settings.redis_url is None else None,  # else: the workers report
+        cache=cache,
     )
     await asyncio.to_thread(projections.prepare)  # before anything reads the checkpoints
     tasks = hear_views(settings, positions)
     workers = Workers.start(settings, projections, run_here=settings.redis_url is None)
-    cache = order_cache(settings)
     return Services(
         store=store,
         bus=CommandBus(store, on_committed=workers.wakeups.notify),

@@ -92,8 +92,10 @@ class Applier:
         main_table = self._projections[checkpoint.name].tables[0].name
         changed = outcome.changed(main_table, self._projections[checkpoint.name].notice_column)
         notice: Notice = (checkpoint.name, outcome.position, changed, checkpoint.position)
+        if mirror is None:
+            return Applied(outcome.consumed, notice)
         rows, removed = outcome.changes_of(main_table)
-        if mirror is None or not (rows or removed):
+        if not (rows or removed):
             return Applied(outcome.consumed, notice)
         if removed:
             _claim(mirror.clear)

@@ -114,10 +114,12 @@ class OrderCache:
         return _row(document)
 
     def close(self) -> None:
+        """Close the workers' side (the API's side: `aclose`)."""
         self._client.close()
 
     async def aclose(self) -> None:
         await self._reader.aclose()
+        self._client.close()
 
 
 class OrderReads:
