@@ -61,7 +61,6 @@ class EventStore:
         self._on_written = on_written  # told each committed batch: commands, events appended
         self._cache = AggregateCache(cache_size)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
-        self._connection: Connection | None = None  # the writer thread's, kept between batches
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -76,8 +75,6 @@ class EventStore:
         while not self._queue.empty():
             _, future = self._queue.get_nowait()
             future.cancel()
-        if self._connection is not None:
-            self._thread.submit(self._connection.close).result()
         self._thread.shutdown(wait=True)
         self._writer.dispose()
         self._reader.dispose()
@@ -132,8 +129,7 @@ class EventStore:
         return self._write_once(jobs)
 
     def _write_once(self, jobs: list[Job]) -> list[CommandRecord | Exception]:
-        conn = self._writer_connection()
-        with conn.begin():
+        with self._writer.begin() as conn:
             dialect.lock_appends(conn)
             batch = WriteBatch(
                 conn,
@@ -151,15 +147,6 @@ class EventStore:
         batch.keep()
         self._on_written(len(jobs), batch.appended)
         return outcomes
-
-    def _writer_connection(self) -> Connection:
-        """The writer thread's connection, kept open between batches: taking one from the
-        pool and giving it back was over a quarter of the writer's time in profiles of
-        appends, at one caller and at 64. One the database dropped is
-        invalidated by the error that finds it, and the next batch opens it again."""
-        if self._connection is None:
-            self._connection = self._writer.connect()
-        return self._connection
 
     def _create_schema(self) -> None:
         with self._writer.begin() as conn:
