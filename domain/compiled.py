@@ -55,6 +55,11 @@ class Compiled:
             tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in rows
         ]
 
+    def driver_rows(self, conn: Connection, values: Values) -> list[tuple[Any, ...]]:
+        """Run it once; the rows as the driver returns them, for a reader that converts its
+        own values more cheaply than the general converters do (the log's, per event)."""
+        return self._run(conn, "execute", self._parameters(values))
+
     def executemany(self, conn: Connection, rows: Sequence[Values]) -> None:
         self._run(conn, "executemany", [self._parameters(row) for row in rows])
 
@@ -109,6 +114,9 @@ class Prepared:
 
     def execute(self, conn: Connection, values: Values) -> list[tuple[Any, ...]]:
         return self.on(conn).execute(conn, values)
+
+    def driver_rows(self, conn: Connection, values: Values) -> list[tuple[Any, ...]]:
+        return self.on(conn).driver_rows(conn, values)
 
     def executemany(self, conn: Connection, rows: Sequence[Values]) -> None:
         self.on(conn).executemany(conn, rows)

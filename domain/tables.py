@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -64,11 +66,25 @@ snapshots = Table(
 )
 
 
-_EVENT_FIELDS = tuple(column.name for column in events.columns)
-
-
 def recorded_event(row: Sequence[Any]) -> RecordedEvent:
-    """The event a row of the `events` table holds (its columns in the table's order)."""
-    fields = dict(zip(_EVENT_FIELDS, row, strict=True))
-    fields["recorded_at"] = as_utc(fields["recorded_at"])
-    return RecordedEvent(**fields)
+    """The event a row of the `events` table holds (its columns in the table's order), as
+    the driver returns it or as SQLAlchemy converts it. The log's readers take the driver's
+    row: JSON text and SQLite's time text decoded here cost a third of what SQLAlchemy's
+    general converters do, and a rebuild or a writer's reload decodes every event it reads."""
+    (position, stream_id, version, type_, schema_version, data, command_id, correlation_id,
+     causation_id, actor, recorded_at) = row  # fmt: skip
+    if isinstance(recorded_at, str):  # SQLite's text, as SQLAlchemy writes it
+        recorded_at = datetime.fromisoformat(recorded_at)
+    return RecordedEvent(
+        position=position,
+        stream_id=stream_id,
+        version=version,
+        type=type_,
+        schema_version=schema_version,
+        data=json.loads(data) if isinstance(data, str | bytes) else data,  # a JSON object
+        command_id=command_id,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        actor=actor,
+        recorded_at=as_utc(recorded_at),
+    )

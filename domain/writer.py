@@ -251,7 +251,7 @@ def read_aggregate(conn: Connection, kind: AggregateKind[S], stream_id: str) -> 
         found = _SNAPSHOT.execute(conn, {"stream_id": stream_id})
         snapshot = Snapshot(**dict(zip(_SNAPSHOT_FIELDS, found[0], strict=True))) if found else None
     _, after = kind.thaw(snapshot)
-    tail = _TAIL.execute(conn, {"stream_id": stream_id, "after": after})
+    tail = _TAIL.driver_rows(conn, {"stream_id": stream_id, "after": after})
     return fold(kind, stream_id, snapshot, (recorded_event(row) for row in tail))
 
 
