@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from functools import cache
 
-from sqlalchemy import Connection, Engine, bindparam, func, select
+from sqlalchemy import Connection, Engine, bindparam, false, func, or_, select
 
 from domain.compiled import Prepared
 from domain.log import RecordedEvent
@@ -34,6 +35,19 @@ class LogReader:
                 return self._query(position, limit)
             return self._keep_newer(position, limit)
 
+    def read_window(
+        self, position: int, limit: int, types: frozenset[str]
+    ) -> tuple[list[RecordedEvent], int]:
+        """The events of `types` among the `limit` positions after `position`, and the last
+        position of that window (the head, if it comes first). Nothing is kept: this is for
+        one projection catching up alone, which skips reading and decoding the other events.
+        The log has no gaps and commits in position order, so every event up to the head
+        read first is there to read."""
+        with self._engine.connect() as conn:
+            through = min(position + limit, head_position(conn))
+            found = _of_types(types).driver_rows(conn, {"after": position, "through": through})
+        return [recorded_event(row) for row in found], through
+
     def close(self) -> None:
         self._engine.dispose()
 
@@ -53,7 +67,7 @@ class LogReader:
 
     def _query(self, position: int, limit: int) -> list[RecordedEvent]:
         with self._engine.connect() as conn:
-            found = _AFTER.execute(conn, {"after": position, "limit": limit})
+            found = _AFTER.driver_rows(conn, {"after": position, "limit": limit})
         return [recorded_event(row) for row in found]
 
 
@@ -72,3 +86,17 @@ _AFTER = Prepared(
     .order_by(events.c.position)
     .limit(bindparam("limit"))
 )
+
+
+@cache
+def _of_types(types: frozenset[str]) -> Prepared:
+    """The events of `types` in a window of positions, the types bound in the statement."""
+    return Prepared(
+        select(events)
+        .where(
+            events.c.position > bindparam("after"),
+            events.c.position <= bindparam("through"),
+            or_(false(), *(events.c.type == name for name in sorted(types))),
+        )
+        .order_by(events.c.position)
+    )

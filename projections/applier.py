@@ -53,18 +53,20 @@ class Applier:
         batch: Sequence[RecordedEvent],
         *,
         at_head: bool,
+        through: int | None = None,
     ) -> Applied:
-        """Project `batch` into the checkpoint's generation and move (or fail) the checkpoint,
-        inside the caller's transaction: what to tell after the commit."""
+        """Project `batch` (up to position `through`, if given: the end of the window it was
+        read from) into the checkpoint's generation and move (or fail) the checkpoint, inside
+        the caller's transaction: what to tell after the commit."""
         started = time.perf_counter()
         projection = self._projections[checkpoint.name]
         tables = self._store.tables(checkpoint.name, checkpoint.generation)
         outcome = Batch(conn, projection, tables, checkpoint.position, self._upserts)
-        outcome.apply(batch)
+        outcome.apply(batch, through)
         outcome.write()
         self._on_applied(checkpoint.name, outcome.consumed, time.perf_counter() - started)
-        if outcome.consumed and log.isEnabledFor(logging.DEBUG):
-            applied = batch[: outcome.consumed]
+        applied = [e for e in batch if e.position <= outcome.position]
+        if applied and log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "projection %s applied positions %d-%d",
                 checkpoint.name,

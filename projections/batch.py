@@ -37,11 +37,18 @@ class Batch:
         self._tables = tables
         self._rows = Rows()
         self._dirty: dict[RowKey, Change] = {}
-        self.position = position  # the last event applied: the checkpoint to be
-        self.consumed = 0
+        self._start = position
+        self.position = position  # the last position passed: the checkpoint to be
         self.failure: tuple[int, Exception] | None = None
 
-    def apply(self, batch: Sequence[RecordedEvent]) -> None:
+    @property
+    def consumed(self) -> int:
+        """How many positions of the log it passed (the log has no gaps)."""
+        return self.position - self._start
+
+    def apply(self, batch: Sequence[RecordedEvent], through: int | None = None) -> None:
+        """Project `batch`; then, unless an event failed, pass on to `through` (the end of a
+        window of the log whose events of other types were left unread)."""
         relevant = [e for e in batch if e.type in self._projection.handled_types]
         self._fetch(self._needs(relevant))
         for recorded in batch:
@@ -54,7 +61,8 @@ class Batch:
                 for change in changes:
                     self._dirty[self._rows.apply(change, self._key_of)] = change
             self.position = recorded.position
-            self.consumed += 1
+        if through is not None:
+            self.position = max(self.position, through)
 
     def write(self) -> None:
         """Upsert every changed row and delete every removed one, a statement per table."""

@@ -200,10 +200,13 @@ class ProjectionEngine:
             checkpoint = self._store.lock(conn, name, generation)
             if checkpoint is None or not checkpoint.runnable(self._clock()):
                 return 0
-            batch = self._log.read_after(checkpoint.position, limit)
-            if not batch and checkpoint.live:
+            # Alone, a projection reads only the events it handles: a rebuild skips the rest
+            handled = self.projections[name].handled_types
+            batch, through = self._log.read_window(checkpoint.position, limit, handled)
+            if through == checkpoint.position and checkpoint.live:
                 return 0
-            applied = self._applier.apply(conn, checkpoint, batch, at_head=len(batch) < limit)
+            at_head = through < checkpoint.position + limit
+            applied = self._applier.apply(conn, checkpoint, batch, at_head=at_head, through=through)
         self._applier.announce(applied)
         return applied.consumed
 
