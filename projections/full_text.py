@@ -29,7 +29,9 @@ def index_ddl(rows: str, dialect: str) -> list[str]:
         f"INSERT INTO {fts}(rowid, words) VALUES (new.rowid, new.words); END",
         f"CREATE TRIGGER IF NOT EXISTS {rows}_ad AFTER DELETE ON {rows} BEGIN "
         f"INSERT INTO {fts}({fts}, rowid, words) VALUES ('delete', old.rowid, old.words); END",
-        f"CREATE TRIGGER IF NOT EXISTS {rows}_au AFTER UPDATE ON {rows} BEGIN "
+        # a change of status leaves the words as they were: nothing to index again
+        f"CREATE TRIGGER IF NOT EXISTS {rows}_au AFTER UPDATE OF words ON {rows} "
+        "WHEN old.words IS NOT new.words BEGIN "
         f"INSERT INTO {fts}({fts}, rowid, words) VALUES ('delete', old.rowid, old.words); "
         f"INSERT INTO {fts}(rowid, words) VALUES (new.rowid, new.words); END",
     ]

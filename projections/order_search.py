@@ -48,14 +48,17 @@ def words_of(row: dict[str, Any]) -> str:
 
 def fold(text: str) -> str:
     """Without accents and case, so that "Crème" finds "CREME" on every database."""
+    if text.isascii():  # nothing to take off: most text, and a rebuild folds every order
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def project(event: Event, meta: RecordedEvent, rows: Rows) -> list[Change]:
+    """An order's words are found when it is created: a change of status keeps them."""
     return [
         Put(c.table, c.row | {"words": words_of(c.row)})
-        if isinstance(c, Put) and c.table == ORDERS
+        if isinstance(c, Put) and c.table == ORDERS and "words" not in c.row
         else c
         for c in project_order(ORDERS, CUSTOMERS, event, meta, rows)
     ]
