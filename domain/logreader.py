@@ -13,10 +13,12 @@ from domain.tables import events, recorded_event
 
 
 class LogReader:
-    """Reads the log after a position; the newest events are kept, so that every projection
-    catching up on the same stretch of the log reads and decodes it once between them."""
+    """Reads the log after a position; the newest events are kept, so that a round that
+    reads a stretch of the log again (a projection a little behind the others) finds it
+    decoded. A round reads once for all its projections and a lone projection reads its
+    own window, so a couple of batches are enough to keep."""
 
-    def __init__(self, engine: Engine, *, keep: int = 10_000) -> None:
+    def __init__(self, engine: Engine, *, keep: int = 1_000) -> None:
         self._engine = engine
         self._keep = keep
         self._recent: list[RecordedEvent] = []  # contiguous positions, oldest first
