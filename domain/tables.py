@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
+from domain import json_text
 from domain.columns import Position
 from domain.log import RecordedEvent
 from domain.utc import as_utc
@@ -81,7 +81,7 @@ def recorded_event(row: Sequence[Any]) -> RecordedEvent:
         version=version,
         type=type_,
         schema_version=schema_version,
-        data=json.loads(data) if isinstance(data, str | bytes) else data,  # a JSON object
+        data=json_text.decoded(data) if isinstance(data, str | bytes) else data,  # a JSON object
         command_id=command_id,
         correlation_id=correlation_id,
         causation_id=causation_id,

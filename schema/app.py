@@ -27,6 +27,7 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from domain import json_text
 from schema.auth import Authenticator, Unauthenticated
 from schema.consistency import ViewPositionsExtension
 from schema.context import Context
@@ -154,6 +155,10 @@ class GraphQLApp(GraphQL[Context, None]):
         if key is not None and response.status_code == 200 and hasattr(response, "body"):
             cache.keep(key, bytes(response.body), context.reads, epoch)
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> str:
+        """Answers and websocket messages (text frames, so a str) through orjson."""
+        return json_text.text(data)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
