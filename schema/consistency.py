@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from projections.registry import PROJECTIONS
@@ -71,10 +70,7 @@ async def read_view(
     return result
 
 
-class ViewPositionsExtension(SchemaExtension):
-    """Adds `extensions.viewPositions` to every response."""
-
-    def get_results(self) -> dict[str, Any]:
-        context = self.execution_context.context
-        read = context.reads.positions if isinstance(context, Context) else {}
-        return {"viewPositions": {view: str(position) for view, position in read.items()}}
+def view_positions(context: object) -> dict[str, Any]:
+    """`extensions.viewPositions` of a response: where each view it read had got to."""
+    read = context.reads.positions if isinstance(context, Context) else {}
+    return {"viewPositions": {view: str(position) for view, position in read.items()}}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -23,7 +23,7 @@ from graphql import (
     parse,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from projections.queries import BadArgument
@@ -178,13 +178,6 @@ class KnownDocuments(SchemaExtension):
             context.schema._schema, context.graphql_document, context.validation_rules
         )
         yield
-
-
-EXTENSIONS: list[Callable[[], SchemaExtension]] = [
-    KnownDocuments,
-    # Anything else (a database error, a bug) reaches the client as "Unexpected error."
-    partial(MaskErrors, should_mask_error=lambda error: not is_clients_mistake(error)),
-]
 
 
 class BodySizeLimit:
