@@ -14,6 +14,13 @@ from typing import Any
 import orjson
 
 
+def encoded(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
 def text(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()

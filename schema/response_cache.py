@@ -10,11 +10,12 @@ is written afresh on each hit: the rows are unchanged up to the position known n
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from domain import json_text
 
 Dependency = tuple[str, str | None]  # (projection, row key); None: any row of it
 
@@ -73,7 +74,7 @@ class ResponseCache:
         """The whole response body, with each view's position as known now."""
         known = self._known_positions()
         views = {view: str(known.get(name, 0)) for view, name in answer.views.items()}
-        extensions = json.dumps({"viewPositions": views}, separators=(",", ":")).encode()
+        extensions = json_text.encoded({"viewPositions": views})
         return b'{"data":' + answer.data + b',"extensions":' + extensions + b"}"
 
     def epoch(self) -> dict[str, int]:
@@ -124,10 +125,10 @@ class ResponseCache:
 
 def _data_of(body: bytes) -> bytes | None:
     """The `data` of a response without errors, as compact JSON."""
-    response = json.loads(body)
+    response = json_text.decoded(body)
     if not isinstance(response, dict) or response.get("errors") or "data" not in response:
         return None
-    return json.dumps(response["data"], separators=(",", ":")).encode()
+    return json_text.encoded(response["data"])
 
 
 def _discard(index: dict[Any, set[bytes]], at: object, key: bytes) -> None:

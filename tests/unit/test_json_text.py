@@ -16,6 +16,7 @@ VALUES = [
 @pytest.mark.parametrize("value", VALUES)
 def test_what_is_encoded_decodes_to_the_same_value(value):
     assert json_text.decoded(json_text.text(value)) == value
+    assert json_text.decoded(json_text.encoded(value)) == value
     assert json.loads(json_text.text(value)) == value
 
 
