@@ -31,7 +31,7 @@ from domain.bus import CommandBus
 from domain.commands import CreateOrder, OrderLineRequest
 from domain.eventstore import EventStore
 from orders.bootstrap import build_projection_engine, order_cache
-from orders.database import create_engine, create_sync_engine
+from orders.database import create_sync_engine
 from orders.settings import Settings
 from projections import order_details
 from projections.generations import GenerationTables
@@ -114,7 +114,7 @@ async def measure(runs: int) -> tuple[float, float]:
         settings = Settings(database_url=url, redis_url=REDIS_URL, redis_namespace=namespace)
         try:
             order_ids = await fill(settings, ORDERS)
-            views = create_engine(url, writes=False)
+            views = create_sync_engine(url, writes=False)
             view = ReadModel(views, GenerationTables())
             through_view = OrderReads(view.order)
             through_cache = OrderReads(view.order, order_cache(settings))
@@ -125,7 +125,7 @@ async def measure(runs: int) -> tuple[float, float]:
                     samples[name].append(rate)
                     print(f"  {name}: {rate:,.0f} reads/s", flush=True)
             await through_cache.close()
-            await views.dispose()
+            views.dispose()
         finally:
             delete_namespace(REDIS_URL, namespace)
     return statistics.median(samples["view"]), statistics.median(samples["cache"])

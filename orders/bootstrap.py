@@ -29,7 +29,7 @@ from domain.dialect import create_tables
 from domain.eventstore import EventStore
 from domain.logreader import LogReader
 from domain.tables import events
-from orders.database import create_engine, create_sync_engine
+from orders.database import create_sync_engine
 from orders.settings import Settings
 from projections import order_details
 from projections.applier import OnAdvanced
@@ -200,7 +200,7 @@ class Services:
             await self.limiter.close()
         await self.orders.close()
         for engine in self.engines:
-            await engine.dispose()
+            engine.dispose()
 
 
 def hear_views(settings: Settings, positions: ViewPositions) -> tuple[asyncio.Task[None], ...]:
@@ -221,7 +221,7 @@ async def start_services(settings: Settings) -> Services:
         create_sync_engine(settings.database_url, writes=False),
         on_written=metrics.batch_written,
     )
-    views = create_engine(settings.views_url, writes=False)
+    views = create_sync_engine(settings.views_url, writes=False)
     await store.create_schema()
     read = ReadModel(views, GenerationTables())
     positions = ViewPositions(read.positions)

@@ -8,7 +8,6 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from domain import json_text
 
@@ -24,21 +23,10 @@ _SQLITE_PRAGMAS = (
 )
 
 
-def create_engine(url: str, *, writes: bool) -> AsyncEngine:
-    """An asyncio engine, for the API's event loop."""
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **_JSON)
-    _ensure_directory(url)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **_JSON)
-    _tune_sqlite(engine.sync_engine, writes=writes)
-    return engine
-
-
 def create_sync_engine(url: str, *, writes: bool) -> Engine:
-    """A thread-safe blocking engine on the same database, for worker threads.
-
-    An asyncio engine belongs to one event loop; Dramatiq's worker threads have none.
-    """
+    """A thread-safe blocking engine on the database at `url`, for the threads that use
+    it: the writer's, the projection workers', and the API's reads (one hop to a thread per
+    read, where the asyncio adapter made each step of a read a hop of its own)."""
     sync_url = make_url(url).set(
         drivername=_SYNC_DRIVERS.get(make_url(url).drivername, make_url(url).drivername)
     )

@@ -6,9 +6,10 @@ row a page showed, so a page starts exactly after it however the view changes me
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
@@ -16,6 +17,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
+    Engine,
     Table,
     and_,
     bindparam,
@@ -24,7 +27,6 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.compiled import Prepared
 from projections import (
@@ -58,14 +60,17 @@ class Page:
 
 
 class ReadModel:
-    """Reads the live generation of each view: one statement per read.
+    """Reads the live generation of each view: one statement per read, on a blocking
+    connection in a worker thread. Through the asyncio adapter every step of a read (the
+    cursor, the statement, the rows, the rollback) was a hop to the driver's thread and back;
+    this is one hop per read.
 
     Which generation is live is kept in memory and looked up again only when its table has
     gone (a rebuild was promoted and the old generation dropped). Where each view has got
     to is known from the notices (workers.notices), not read here.
     """
 
-    def __init__(self, engine: AsyncEngine, generations: GenerationTables) -> None:
+    def __init__(self, engine: Engine, generations: GenerationTables) -> None:
         self._engine = engine
         self._generations = generations
         self._live: dict[str, int] = {}  # projection name -> its live generation
@@ -76,11 +81,11 @@ class ReadModel:
     async def customer_orders(
         self, customer_id: str, first: int, after: str | None, status: str | None
     ) -> Page:
-        async def read(conn: AsyncConnection, orders: Table) -> Page:
+        def read(conn: Connection, orders: Table) -> Page:
             filters = [orders.c.customer_id == customer_id]
             if status is not None:
                 filters.append(orders.c.status == status)
-            return await _newest_first(conn, orders, filters, first, after)
+            return _newest_first(conn, orders, filters, first, after)
 
         return await self._read(customer_orders.PROJECTION, read)
 
@@ -97,7 +102,7 @@ class ReadModel:
         first: int,
         after: str | None,
     ) -> Page:
-        async def read(conn: AsyncConnection, orders: Table) -> Page:
+        def read(conn: Connection, orders: Table) -> Page:
             filters: list[ColumnElement[bool]] = []
             words = order_search.matching(orders, text_query or "", conn.dialect.name)
             if words is not None:
@@ -114,7 +119,7 @@ class ReadModel:
                 filters.append(orders.c.created_at >= created_from)
             if created_to is not None:
                 filters.append(orders.c.created_at <= created_to)
-            return await _newest_first(conn, orders, filters, first, after)
+            return _newest_first(conn, orders, filters, first, after)
 
         return await self._read(order_search.PROJECTION, read)
 
@@ -122,7 +127,7 @@ class ReadModel:
         return await self._read(product_catalog.PROJECTION, partial(_by_key, product_id))
 
     async def products(self, text_query: str | None, first: int, after: str | None) -> Page:
-        async def read(conn: AsyncConnection, products: Table) -> list[Row]:
+        def read(conn: Connection, products: Table) -> list[Row]:
             query = (
                 select(products).order_by(products.c.name, products.c.product_id).limit(first + 1)
             )
@@ -135,7 +140,7 @@ class ReadModel:
                     tuple_(products.c.name, products.c.product_id)
                     > tuple_(literal(name), literal(product_id))
                 )
-            return [dict(r._mapping) for r in await conn.execute(query)]
+            return [dict(r._mapping) for r in conn.execute(query)]
 
         rows = await self._read(product_catalog.PROJECTION, read)
         return _page(rows, first, lambda row: ["products", row["name"], row["product_id"]])
@@ -146,11 +151,11 @@ class ReadModel:
     async def sales_report(self, first_day: date, last_day: date) -> list[Row]:
         """One row per day of the range, days without orders included."""
 
-        async def read(conn: AsyncConnection, days: Table) -> dict[str, Row]:
+        def read(conn: Connection, days: Table) -> dict[str, Row]:
             query = select(days).where(
                 days.c.day >= first_day.isoformat(), days.c.day <= last_day.isoformat()
             )
-            return {r.day: dict(r._mapping) for r in await conn.execute(query)}
+            return {r.day: dict(r._mapping) for r in conn.execute(query)}
 
         found = await self._read(sales_report.PROJECTION, read, "sales_daily")
         span = (last_day - first_day).days + 1
@@ -159,13 +164,13 @@ class ReadModel:
         return [found.get(day, {"day": day, **empty}) for day in every_day]
 
     async def top_products(self, limit: int) -> list[Row]:
-        async def read(conn: AsyncConnection, sales: Table) -> list[Row]:
+        def read(conn: Connection, sales: Table) -> list[Row]:
             query = (
                 select(sales)
                 .order_by(sales.c.revenue_cents.desc(), sales.c.product_id)
                 .limit(limit)
             )
-            return [dict(r._mapping) for r in await conn.execute(query)]
+            return [dict(r._mapping) for r in conn.execute(query)]
 
         return await self._read(sales_report.PROJECTION, read, "sales_products")
 
@@ -174,54 +179,61 @@ class ReadModel:
         query = select(checkpoints.c.name, checkpoints.c.generation, checkpoints.c.position).where(
             checkpoints.c.live.is_(True)
         )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+
+        def read() -> list[Any]:
+            with self._engine.connect() as conn:
+                return list(conn.execute(query).all())
+
+        rows = await asyncio.to_thread(read)
         self._live.update({name: generation for name, generation, _ in rows})
         return {name: int(position) for name, _, position in rows}
 
     async def _read(
         self,
         projection: Projection,
-        read: Callable[[AsyncConnection, Table], Awaitable[T]],
+        read: Callable[[Connection, Table], T],
         table: str | None = None,
     ) -> T:
         """`read` on the live generation's `table` (by default, the projection's main one)."""
-        table = table or projection.tables[0].name
+        return await asyncio.to_thread(
+            self._read_now, projection, table or projection.tables[0].name, read
+        )
+
+    def _read_now(
+        self, projection: Projection, table: str, read: Callable[[Connection, Table], T]
+    ) -> T:
         try:
-            return await self._read_live(projection, table, read)
+            return self._read_live(projection, table, read)
         except DBAPIError:  # a rebuild may have gone live and dropped this generation: once more
             self._live.pop(projection.name, None)
-            return await self._read_live(projection, table, read)
+            return self._read_live(projection, table, read)
 
-    async def _read_live(
-        self,
-        projection: Projection,
-        table: str,
-        read: Callable[[AsyncConnection, Table], Awaitable[T]],
+    def _read_live(
+        self, projection: Projection, table: str, read: Callable[[Connection, Table], T]
     ) -> T:
-        async with self._engine.connect() as conn:
+        with self._engine.connect() as conn:
             if projection.name not in self._live:
-                self._live[projection.name] = await _live_generation(conn, projection.name)
+                self._live[projection.name] = _live_generation(conn, projection.name)
             tables = self._generations.tables(projection, self._live[projection.name])
-            return await read(conn, tables[table])
+            return read(conn, tables[table])
 
 
-async def _live_generation(conn: AsyncConnection, name: str) -> int:
+def _live_generation(conn: Connection, name: str) -> int:
     query = select(checkpoints.c.generation).where(
         checkpoints.c.name == name, checkpoints.c.live.is_(True)
     )
-    return int((await conn.execute(query)).scalar_one())
+    return int(conn.execute(query).scalar_one())
 
 
-async def _by_key(key: str, conn: AsyncConnection, table: Table) -> Row | None:
+def _by_key(key: str, conn: Connection, table: Table) -> Row | None:
     """The row of `table` with primary key `key`: one statement on the driver's cursor (a
     read by id is the commonest, and SQLAlchemy's execution cost more than the lookup)."""
-    found = await conn.run_sync(_key_lookup(table).execute, {"key": key})
+    found = _key_lookup(table).execute(conn, {"key": key})
     return dict(zip(table.columns.keys(), found[0], strict=True)) if found else None
 
 
-async def _newest_first(
-    conn: AsyncConnection,
+def _newest_first(
+    conn: Connection,
     orders: Table,
     filters: Sequence[ColumnElement[bool]],
     first: int,
@@ -242,7 +254,7 @@ async def _newest_first(
             key < tuple_(literal(created_at, orders.c.created_at.type), literal(order_id))
         )
     query = query.order_by(orders.c.created_at.desc(), orders.c.order_id.desc()).limit(first + 1)
-    rows = [dict(r._mapping) for r in await conn.execute(query)]
+    rows = [dict(r._mapping) for r in conn.execute(query)]
     return _page(
         rows, first, lambda row: ["orders", row["created_at"].isoformat(), row["order_id"]]
     )

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orders.database import create_engine
+from orders.database import create_sync_engine
 from projections.generations import GenerationTables
 from projections.queries import ReadModel
 from tests.conftest import REDIS_URL
@@ -61,7 +61,7 @@ async def test_the_cache_never_serves_an_order_older_than_the_view_or_a_notice(
     env = environment(DATABASE_URL=postgres_url, REDIS_URL=REDIS_URL, REDIS_NAMESPACE=namespace)
     workers = [start(["worker"], env, tmp_path, f"worker-{n}.log") for n in range(2)]
     cache = OrderCache(REDIS_URL, namespace, expire_seconds=60)
-    views = create_engine(postgres_url, writes=False)
+    views = create_sync_engine(postgres_url, writes=False)
     view = ReadModel(views, GenerationTables())
     try:
         with (
@@ -137,4 +137,4 @@ async def test_the_cache_never_serves_an_order_older_than_the_view_or_a_notice(
             stop(worker)
         cache.close()
         await cache.aclose()
-        await views.dispose()
+        views.dispose()

@@ -23,7 +23,7 @@ from domain.commands import (
     UpdateOrderStatus,
 )
 from domain.logreader import LogReader
-from orders.database import create_engine, create_sync_engine
+from orders.database import create_sync_engine
 from projections import order_details
 from projections.engine import ProjectionEngine
 from projections.generations import GenerationTables
@@ -215,7 +215,7 @@ async def test_the_engine_keeps_the_cache_equal_to_the_view(
         )
     )
     engine = projection_engine(database_url, cache)
-    views = create_engine(database_url, writes=False)
+    views = create_sync_engine(database_url, writes=False)
     view = ReadModel(views, GenerationTables())
     try:
         await asyncio.to_thread(engine.catch_up, order_details.PROJECTION.name)
@@ -226,7 +226,7 @@ async def test_the_engine_keeps_the_cache_equal_to_the_view(
         assert (await cache.order(orders[0], at_least=0) or {})["status"] == "CONFIRMED"
     finally:
         engine.close()
-        await views.dispose()
+        views.dispose()
 
 
 async def test_a_batch_whose_claim_redis_does_not_take_is_undone_and_fails_nothing(
@@ -270,7 +270,7 @@ async def test_between_a_commit_and_its_fill_the_changed_orders_are_not_served(
     paused = PausedFill(REDIS_URL, namespace, expire_seconds=60)
     paused.go.set()
     engine = projection_engine(database_url, paused)
-    views = create_engine(database_url, writes=False)
+    views = create_sync_engine(database_url, writes=False)
     view = ReadModel(views, GenerationTables())
     name = order_details.PROJECTION.name
     try:
@@ -295,7 +295,7 @@ async def test_between_a_commit_and_its_fill_the_changed_orders_are_not_served(
         engine.close()
         paused.close()
         await paused.aclose()
-        await views.dispose()
+        views.dispose()
 
 
 async def test_whoever_hears_a_notice_finds_the_cache_filled(
