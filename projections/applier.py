@@ -65,13 +65,13 @@ class Applier:
         outcome.apply(batch, through)
         outcome.write()
         self._on_applied(checkpoint.name, outcome.consumed, time.perf_counter() - started)
-        applied = [e for e in batch if e.position <= outcome.position]
-        if applied and log.isEnabledFor(logging.DEBUG):
+        if outcome.consumed and log.isEnabledFor(logging.DEBUG):
+            applied = [e for e in batch if e.position <= outcome.position]
             log.debug(
                 "projection %s applied positions %d-%d",
                 checkpoint.name,
-                applied[0].position,
-                applied[-1].position,
+                checkpoint.position + 1,
+                outcome.position,
                 extra={"correlation_ids": sorted({e.correlation_id or "" for e in applied})},
             )
         if outcome.failure is not None:
