@@ -41,7 +41,7 @@ from domain.log import AppendRequest, NewEvent, RecordedEvent, StreamWrite
 from domain.logreader import LogReader
 from domain.utc import as_utc
 from orders.database import create_sync_engine
-from projections import order_details
+from projections import customer_orders, order_details
 from projections.checkpoints import Checkpoint, checkpoints, skipped_events
 from projections.engine import ProjectionEngine
 from projections.projection import Change, Projection, Put, Rows
@@ -515,6 +515,35 @@ async def test_a_rebuild_fills_a_new_generation_while_the_old_one_serves(
     assert not {"order_details_g1", "order_details_customers_g1"} & table_names(views)
     rebuilt = status(engine, "order_details")
     assert (rebuilt.state, rebuilt.lag, rebuilt.live.generation) == ("RUNNING", 0, 2)
+
+
+def index_names(views: Engine, table: str) -> set[str]:
+    with views.connect() as conn:
+        return {str(index["name"]) for index in inspect(conn).get_indexes(table)}
+
+
+async def test_a_rebuild_gets_its_secondary_indexes_when_it_goes_live(
+    bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
+):
+    # Given CUSTOMER_ORDERS live, with its indexes
+    await shop_with_orders(bus, store)
+    engine = engines([customer_orders.PROJECTION], batch_size=5)
+    engine.prepare()
+    engine.catch_up("customer_orders")
+    live_indexes = index_names(views, "customer_orders_g1")
+    assert live_indexes
+
+    # When it is rebuilt: while it fills, the new generation has no secondary index
+    engine.operations.rebuild("customer_orders")
+    assert engine.run_batch("customer_orders", 2) == 5
+    assert index_names(views, "customer_orders_g2") == set()
+
+    # Then once it has caught up and gone live, it has every index generation 1 had
+    engine.catch_up("customer_orders")
+    assert engine.generations("customer_orders") == [2]
+    assert index_names(views, "customer_orders_g2") == {
+        name.replace("_g1", "_g2") for name in live_indexes
+    }
 
 
 async def test_a_rebuild_goes_live_when_the_log_is_a_whole_number_of_batches(
