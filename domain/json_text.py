@@ -22,10 +22,7 @@ def encoded(value: Any) -> bytes:
 
 
 def text(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value, separators=(",", ":"))
+    return encoded(value).decode()
 
 
 def decoded(data: str | bytes) -> Any:
