@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, text
+from sqlalchemy import Connection, Engine, Select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DBAPIError,
@@ -70,3 +70,29 @@ def upsert_snapshots(conn: Connection, rows: list[dict[str, Any]]) -> None:
         ),
         rows,
     )
+
+
+def copies_its_log_on_commit(engine: Engine) -> bool:
+    """Whether commits through `engine` copy a write-ahead log into the database now and then
+    (SQLite's automatic checkpoints), work a writer can hand to another thread; PostgreSQL's
+    server does its own, apart from any commit."""
+    return engine.dialect.name == "sqlite"
+
+
+def leave_log_copying_to_others(conn: Connection) -> None:
+    """Commits on this SQLite connection no longer checkpoint (see `checkpoint`)."""
+    conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+
+
+def checkpoint(engine: Engine) -> int:
+    """Copy what SQLite's write-ahead log holds into the database, waiting for no reader and
+    no writer (PASSIVE), on a connection of `engine` outside any transaction; the log's
+    length in pages."""
+    connection = engine.raw_connection()
+    try:
+        ((_busy, pages, _copied),) = (
+            connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        )
+        return int(pages)
+    finally:
+        connection.close()

@@ -6,7 +6,8 @@ order against its cache of aggregate states, and commits them in one transaction
 commit), one thread hop per batch. Each caller is answered only after its batch is
 durable. Positions are assigned inside the write transaction, which is serialized
 (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), so they are commit-ordered: a
-reader that has seen position P never later finds a new event below P.
+reader that has seen position P never later finds a new event below P. On SQLite its
+commits leave copying the write-ahead log into the database to another thread (domain/wal.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from domain.log import AppendRequest, CommandRecord, RecordedEvent
 from domain.logreader import head_position
 from domain.repository import AggregateKind, Loaded, S
 from domain.tables import events, recorded_event
+from domain.wal import LogCopier
 from domain.writer import (
     AggregateCache,
     Decide,
@@ -61,6 +63,7 @@ class EventStore:
         self._on_written = on_written  # told each committed batch: commands, events appended
         self._cache = AggregateCache(cache_size)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
+        self._log_copier = LogCopier(writer, reader)
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -76,6 +79,7 @@ class EventStore:
             _, future = self._queue.get_nowait()
             future.cancel()
         self._thread.shutdown(wait=True)
+        self._log_copier.close()
         self._writer.dispose()
         self._reader.dispose()
 
@@ -131,6 +135,7 @@ class EventStore:
     def _write_once(self, jobs: list[Job]) -> list[CommandRecord | Exception]:
         with self._writer.begin() as conn:
             dialect.lock_appends(conn)
+            self._log_copier.take_over(conn)
             batch = WriteBatch(
                 conn,
                 self._cache,
@@ -145,6 +150,7 @@ class EventStore:
                 raise _Stale  # rolls back whatever this round wrote
             batch.flush()
         batch.keep()
+        self._log_copier.committed()
         self._on_written(len(jobs), batch.appended)
         return outcomes
 
