@@ -23,9 +23,14 @@ SCHEMA_LOCK_KEY = 0x5C4E3A  # ... and the one that serializes creating tables
 def the_databases_fault(error: BaseException) -> bool:
     """A lost or refused connection, a lock timeout, a server going away: an error of the
     database, not of the statement or the rows, so trying again later may well succeed."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    if the_connection_was_lost(error):
         return True
     return isinstance(error, OperationalError | InterfaceError | PoolTimeout | PendingRollbackError)
+
+
+def the_connection_was_lost(error: BaseException) -> bool:
+    """The driver found the connection dead (SQLAlchemy invalidated it)."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def is_postgresql(conn: Connection) -> bool:

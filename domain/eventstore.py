@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -64,6 +64,7 @@ class EventStore:
         self._cache = AggregateCache(cache_size)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-store-writer")
         self._log_copier = LogCopier(writer, reader)
+        self._connection: Connection | None = None  # the writer thread's, kept between batches
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -79,6 +80,7 @@ class EventStore:
             _, future = self._queue.get_nowait()
             future.cancel()
         self._thread.shutdown(wait=True)
+        self._disconnect()
         self._log_copier.close()
         self._writer.dispose()
         self._reader.dispose()
@@ -125,16 +127,20 @@ class EventStore:
 
     def _write(self, jobs: list[Job]) -> list[CommandRecord | Exception]:
         """On the writer's thread: decide and append a batch in one transaction."""
-        for _ in range(3):  # a second round only after another process wrote what we cached
-            try:
-                return self._write_once(jobs)
-            except _Stale:
-                continue
-        return self._write_once(jobs)
+        try:
+            for _ in range(3):  # a second round only after another process wrote what we cached
+                try:
+                    return self._write_once(jobs)
+                except _Stale:
+                    continue
+            return self._write_once(jobs)
+        except Exception as error:
+            if dialect.the_databases_fault(error):
+                self._disconnect()  # the next batch starts on a connection of its own
+            raise
 
     def _write_once(self, jobs: list[Job]) -> list[CommandRecord | Exception]:
-        with self._writer.begin() as conn:
-            dialect.lock_appends(conn)
+        with self._appending() as conn:
             self._log_copier.take_over(conn)
             batch = WriteBatch(
                 conn,
@@ -153,6 +159,34 @@ class EventStore:
         self._log_copier.committed()
         self._on_written(len(jobs), batch.appended)
         return outcomes
+
+    @contextlib.contextmanager
+    def _appending(self) -> Iterator[Connection]:
+        """A transaction holding the append lock, on the connection the writer keeps between
+        batches (taking one from the pool for each batch was a quarter of the writer's work
+        for one caller). A connection found dead as the transaction begins (a server
+        restarted, an idle connection cut) is replaced once, as the pool's pre-ping did; one
+        lost later fails the batch, whose callers are told to send it again."""
+        for attempt in (1, 2):
+            if self._connection is None:
+                self._connection = self._writer.connect()
+            conn = self._connection
+            try:
+                transaction = conn.begin()
+                dialect.lock_appends(conn)
+                break
+            except Exception as error:
+                self._disconnect()
+                if attempt == 2 or not dialect.the_connection_was_lost(error):
+                    raise
+        with transaction:
+            yield conn
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):  # a connection already lost may not close
+                self._connection.close()
+            self._connection = None
 
     def _create_schema(self) -> None:
         with self._writer.begin() as conn:

@@ -3,6 +3,7 @@
 import asyncio
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 from sqlalchemy import insert
 
@@ -11,7 +12,7 @@ from domain.eventstore import EventStore
 from domain.log import AppendRequest, NewEvent, StreamWrite
 from domain.tables import events
 from orders.database import create_sync_engine
-from tests.integration.conftest import read_log
+from tests.integration.conftest import POSTGRES, read_log
 
 pytestmark = pytest.mark.anyio
 
@@ -113,3 +114,26 @@ async def test_old_payloads_are_upcast_on_read(database_url: str, store: EventSt
     # When it is read, then it has today's shape
     [recorded] = await store.read_stream("product-p")
     assert recorded.decode().description is None
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_writer_connection_cut_while_idle_is_replaced_without_failing_a_command(
+    database_url: str, store: EventStore
+):
+    # Given a writer that has appended, and so keeps a connection between batches
+    await store.append(request("c1", write("s-a", 0)))
+    # When the server cuts every connection to the database while the writer is idle
+    name = database_url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(f"postgresql://{POSTGRES}/postgres", timeout=5)
+    try:
+        cut = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+            name,
+        )
+    finally:
+        await admin.close()
+    assert cut >= 1, "no connection was cut: the test proved nothing"
+    # Then the next command is appended on a new connection, not refused as unavailable
+    second = await store.append(request("c2", write("s-a", 1)))
+    assert second.version == 2
+    assert [e.command_id for e in read_log(database_url)] == ["c1", "c2"]
