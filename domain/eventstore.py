@@ -127,17 +127,12 @@ class EventStore:
 
     def _write(self, jobs: list[Job]) -> list[CommandRecord | Exception]:
         """On the writer's thread: decide and append a batch in one transaction."""
-        try:
-            for _ in range(3):  # a second round only after another process wrote what we cached
-                try:
-                    return self._write_once(jobs)
-                except _Stale:
-                    continue
-            return self._write_once(jobs)
-        except Exception as error:
-            if dialect.the_databases_fault(error):
-                self._disconnect()  # the next batch starts on a connection of its own
-            raise
+        for _ in range(3):  # a second round only after another process wrote what we cached
+            try:
+                return self._write_once(jobs)
+            except _Stale:
+                continue
+        return self._write_once(jobs)
 
     def _write_once(self, jobs: list[Job]) -> list[CommandRecord | Exception]:
         with self._appending() as conn:
@@ -179,8 +174,13 @@ class EventStore:
                 self._disconnect()
                 if attempt == 2 or not dialect.the_connection_was_lost(error):
                     raise
-        with transaction:
-            yield conn
+        try:
+            with transaction:
+                yield conn
+        except Exception as error:
+            if dialect.the_databases_fault(error):
+                self._disconnect()  # the next batch starts on a connection of its own
+            raise
 
     def _disconnect(self) -> None:
         if self._connection is not None:

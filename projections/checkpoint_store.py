@@ -123,8 +123,8 @@ class CheckpointStore:
     def create(self, conn: Connection, name: str, generation: int, *, live: bool) -> None:
         """A generation's tables and its checkpoint at position 0. A generation being
         rebuilt gets its secondary indexes when it goes live (`_promote`): kept up row by
-        row, they cost a rebuild more than building them once (customer_orders: 42,000
-        events/s with them, 65,000 with them built at the end, measured)."""
+        row, they cost a rebuild more than building them once (customer_orders rebuilt at
+        36-41k events/s with them, 58-62k with them built at the end)."""
         tables = self.tables(name, generation)
         for table in tables.values():
             if live:
