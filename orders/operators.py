@@ -133,7 +133,7 @@ def rebuild(engine: ProjectionEngine, name: str, generation: int) -> None:
                 bar.close()
                 print(f"{name}: the rebuild stopped: {checkpoint.error}", file=sys.stderr)
                 return
-            engine.run_batch(name, generation)
+            engine.run_batch(name, generation, engine.rebuild_batch_size)
             done = engine.operations.checkpoint(name, generation)
             head = max(engine.operations.head(), head)
             bar.total = head

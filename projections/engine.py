@@ -39,6 +39,7 @@ class ProjectionEngine:
         projections: Sequence[Projection],
         *,
         batch_size: int = 500,
+        rebuild_batch_size: int = 5_000,
         max_attempts: int = 5,
         backoff: timedelta = timedelta(milliseconds=200),
         clock: Clock = lambda: datetime.now(UTC),
@@ -51,6 +52,7 @@ class ProjectionEngine:
         self._log = log_reader
         self.projections = {p.name: p for p in projections}
         self._batch_size = batch_size
+        self.rebuild_batch_size = rebuild_batch_size  # a rebuild runs alone, far behind
         self._clock = clock
         kept = dict(mirrors or {})  # projection name -> the copy kept of its main table
         self._store = CheckpointStore(self.projections, clock, max_attempts, backoff)
@@ -77,8 +79,11 @@ class ProjectionEngine:
 
     def generations(self, name: str) -> list[int]:
         """The generations of `name` there are: the live one, and any being rebuilt."""
+        return [c.generation for c in self._checkpoints(name)]
+
+    def _checkpoints(self, name: str) -> list[Checkpoint]:
         with self._views_reader.connect() as conn:
-            return [c.generation for c in self._store.of(conn, name)]
+            return self._store.of(conn, name)
 
     def catch_up(self, name: str) -> None:
         """Apply the log to every generation of `name` up to the head. Safe to call at any time
@@ -89,8 +94,9 @@ class ProjectionEngine:
                 return  # the runner holding the lock sees `_wanted` once it is done
             try:
                 self._wanted.discard(name)
-                for generation in self.generations(name):
-                    while self.run_batch(name, generation) == self._batch_size:
+                for checkpoint in self._checkpoints(name):
+                    size = self._batch_size if checkpoint.live else self.rebuild_batch_size
+                    while self.run_batch(name, checkpoint.generation, size) == size:
                         pass
             finally:
                 self._running[name].release()

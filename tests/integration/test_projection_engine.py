@@ -549,9 +549,9 @@ async def test_a_rebuild_gets_its_secondary_indexes_when_it_goes_live(
 async def test_a_rebuild_goes_live_when_the_log_is_a_whole_number_of_batches(
     bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
 ):
-    # Given a live ledger over 12 events, 4 at a time
+    # Given a live ledger over 12 events, 4 at a time (a rebuild too)
     await grow_log_to(bus, store, 12)
-    engine = engines([ledger()], batch_size=4)
+    engine = engines([ledger()], batch_size=4, rebuild_batch_size=4)
     engine.prepare()
     engine.catch_up("ledger")
 
@@ -563,6 +563,33 @@ async def test_a_rebuild_goes_live_when_the_log_is_a_whole_number_of_batches(
     assert checkpoint(engine, generation=2).position == 12
     assert engine.generations("ledger") == [2], "caught up, yet the rebuild never went live"
     assert status(engine, "ledger").state == "RUNNING"
+
+
+async def test_a_rebuild_takes_bigger_batches_than_a_live_projection(
+    bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
+):
+    # Given a live ledger over 20 events, 3 at a time, and rebuilds 8 at a time
+    await grow_log_to(bus, store, 20)
+    batches: list[tuple[str, int]] = []
+    engine = engines(
+        [ledger()],
+        batch_size=3,
+        rebuild_batch_size=8,
+        on_applied=lambda name, events, _seconds: batches.append((name, events)),
+    )
+    engine.prepare()
+    engine.catch_up("ledger")
+    assert [events for _, events in batches] == [3, 3, 3, 3, 3, 3, 2]
+
+    # When it is rebuilt
+    batches.clear()
+    engine.operations.rebuild("ledger")
+    engine.catch_up("ledger")
+
+    # Then the rebuild ran 8, 8, then 4 and went live, every event applied once
+    assert [events for _, events in batches] == [8, 8, 4]
+    assert engine.generations("ledger") == [2]
+    assert applied(engine, views) == once(range(1, 21))
 
 
 async def test_a_new_version_is_rebuilt_beside_the_old_and_goes_live_once_caught_up(
