@@ -35,6 +35,7 @@ from domain import json_text
 from schema.auth import Authenticator, Unauthenticated
 from schema.consistency import view_positions
 from schema.context import Context
+from schema.direct_arguments import serve_with_direct_arguments
 from schema.graphiql import ASSETS_PATH, assets_app, page_html
 from schema.limits import (
     MAX_SUBSCRIPTIONS_PER_CONNECTION,
@@ -150,6 +151,7 @@ schema = Schema(
     extensions=[RequestHooks],
     execution_context_class=FreedByReferenceCounts,
 )
+serve_with_direct_arguments(schema, "Mutation")
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[dict[str, Any]]]
 
