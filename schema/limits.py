@@ -137,12 +137,23 @@ def _parse(query: str) -> DocumentNode:
     return parse(query, max_tokens=MAX_TOKENS)
 
 
-@lru_cache(maxsize=CACHED_DOCUMENTS)
-def _validate(
-    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
-) -> list[GraphQLError]:
+Rules = tuple[type[ASTValidationRule], ...]
+
+
+def _validate(schema: GraphQLSchema, document: DocumentNode, rules: Rules) -> list[GraphQLError]:
     errors = validate_document(schema, document, (*rules, OperationCost))
     return [_in_a_clients_words(error) for error in errors]
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _validate_text(schema: GraphQLSchema, query: str, rules: Rules) -> list[GraphQLError]:
+    """The errors of the document parsed from `query`, cached by the text: Python keeps a
+    string's hash, whereas a document's is worked out anew over its whole tree on every
+    lookup (2% of createOrder's time over HTTP)."""
+    return _validate(schema, _parse(query), rules)
+
+
+_validate_document = lru_cache(maxsize=CACHED_DOCUMENTS)(_validate)
 
 
 def _in_a_clients_words(error: GraphQLError) -> GraphQLError:
@@ -173,10 +184,13 @@ class KnownDocuments(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        assert context.graphql_document is not None
-        context.pre_execution_errors = _validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
-        )
+        document, schema = context.graphql_document, context.schema._schema
+        assert document is not None
+        if context.query is not None and document is _parse(context.query):
+            errors = _validate_text(schema, context.query, context.validation_rules)
+        else:
+            errors = _validate_document(schema, document, context.validation_rules)
+        context.pre_execution_errors = errors
         yield
 
 
