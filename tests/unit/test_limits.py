@@ -89,3 +89,13 @@ def test_depth_and_aliases_count_through_fragments():
         f"the operation has more than {MAX_ALIASES} aliases"
     ]
     assert cost_errors(get_introspection_query(descriptions=True)) == []
+
+
+async def test_an_unexpected_error_reaches_the_client_masked():
+    # Given a context the resolvers cannot use: every resolver fails, not by a client's mistake
+    query = '{ order(id: "00000000-0000-4000-8000-000000000001") { id } }'
+
+    result = await schema.execute(query, context_value=object())
+
+    # Then the client reads that something went wrong, not what
+    assert [error.message for error in result.errors or []] == ["Unexpected error."]
