@@ -41,10 +41,6 @@ T = TypeVar("T")
 _Pending = tuple[Job, "asyncio.Future[CommandRecord]"]
 
 
-class _Stale(Exception):
-    """Another process moved streams the batch took from the cache: decide it again."""
-
-
 class EventStore:
     """Appends through one writer connection, reads through another."""
 
@@ -127,28 +123,19 @@ class EventStore:
 
     def _write(self, jobs: list[Job]) -> list[CommandRecord | Exception]:
         """On the writer's thread: decide and append a batch in one transaction."""
-        for _ in range(3):  # a second round only after another process wrote what we cached
-            try:
-                return self._write_once(jobs)
-            except _Stale:
-                continue
-        return self._write_once(jobs)
-
-    def _write_once(self, jobs: list[Job]) -> list[CommandRecord | Exception]:
         with self._appending() as conn:
             self._log_copier.take_over(conn)
+            head = head_position(conn)
+            self._cache.catch_up(conn, head)  # what others appended since our last commit
             batch = WriteBatch(
                 conn,
                 self._cache,
                 known_commands(conn, {job.command_id for job in jobs}),
-                head_position(conn),
+                head,
                 datetime.now(UTC),
             )
             batch.read_ahead(stream for job in jobs for stream in job.streams)
             outcomes = [batch.run(job) for job in jobs]
-            if stale := batch.stale():
-                self._cache.evict(stale)
-                raise _Stale  # rolls back whatever this round wrote
             batch.flush()
         batch.keep()
         self._log_copier.committed()

@@ -3,8 +3,9 @@
 Each command is decided against the aggregates as the commands before it in the batch
 left them, so commands in one batch never conflict with each other. Aggregates come from
 the batch itself, then from the writer's cache of folded states, then from the log. A
-cached state may be stale only where another process appended to its stream: `stale()`
-finds those, and the writer evicts them and decides the batch again.
+cached state may be stale only where another process appended to its stream: as each batch
+begins, under the append lock, the cache forgets the streams appended to since its owner's
+last commit (`AggregateCache.catch_up`), which costs nothing while no one else writes.
 """
 
 from __future__ import annotations
@@ -37,11 +38,24 @@ class Job:
 
 
 class AggregateCache:
-    """The latest folded state of recently used streams, least recently used evicted first."""
+    """The latest folded state of recently used streams, least recently used evicted first;
+    every entry as of `fresh_at`, a position of the log."""
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._entries: OrderedDict[str, tuple[int, Folded]] = OrderedDict()
+        self.fresh_at = 0  # no entry misses an event at or below this position
+
+    def catch_up(self, conn: Connection, head: int) -> None:
+        """Under the append lock, the log at `head`: forget the streams appended to since
+        `fresh_at` (by another process: the owner's own appends move `fresh_at` on)."""
+        if head == self.fresh_at:
+            return
+        if not self.fresh_at < head <= self.fresh_at + FORGET_AT_MOST:
+            self._entries.clear()  # the log is another one, or has moved on by far
+        elif self._entries:
+            self.evict(streams_appended(conn, self.fresh_at, head))
+        self.fresh_at = head
 
     def get(self, stream_id: str) -> tuple[int, Folded] | None:
         entry = self._entries.get(stream_id)
@@ -78,7 +92,6 @@ class WriteBatch:
         self._now = now
         self._versions: dict[str, int] = {}  # every stream this batch has seen, as it now is
         self._states: dict[str, Folded] = {}  # ... and its state, where known
-        self._from_cache: dict[str, int] = {}  # streams taken from the cache: the version to verify
         self._unflushed: set[str] = set()
         self._event_rows: list[dict[str, Any]] = []
         self._command_rows: list[dict[str, Any]] = []
@@ -126,13 +139,6 @@ class WriteBatch:
         self._known[job.command_id] = record
         return record
 
-    def stale(self) -> set[str]:
-        """Streams taken from the cache that another process has since appended to."""
-        if not self._from_cache:
-            return set()
-        found = stream_versions(self._conn, list(self._from_cache))
-        return {s for s, version in self._from_cache.items() if found.get(s, 0) != version}
-
     def flush(self) -> None:
         """Write what the batch has decided so far (its transaction is still open)."""
         if self._event_rows:
@@ -144,19 +150,20 @@ class WriteBatch:
         self._unflushed.clear()
 
     def keep(self) -> None:
-        """After the commit: remember every state the batch knows, forget the others it moved."""
+        """After the commit: remember every state the batch knows, forget the others it moved;
+        the cache is as fresh as the log this batch left (its own appends are in it)."""
         for stream_id, version in self._versions.items():
             if stream_id in self._states:
                 self._cache.put(stream_id, version, self._states[stream_id])
             else:
                 self._cache.evict([stream_id])
+        self._cache.fresh_at = self._head
 
     def _take_cached_version(self, stream_id: str) -> bool:
-        """Take the stream's version and state from the cache, to be verified before commit."""
+        """Take the stream's version and state from the cache (fresh: `catch_up`)."""
         hit = self._cache.get(stream_id)
         if hit is None:
             return False
-        self._from_cache[stream_id] = hit[0]
         self._versions[stream_id], self._states[stream_id] = hit
         return True
 
@@ -235,6 +242,12 @@ _VERSIONS = PreparedIn(
     ),
     events.c.stream_id,
 )
+_APPENDED = Prepared(
+    select(events.c.stream_id)
+    .distinct()
+    .where(events.c.position > bindparam("after"), events.c.position <= bindparam("through"))
+)
+FORGET_AT_MOST = 10_000  # positions appended by others past which the cache is cleared
 _COMMAND_FIELDS = ("command_id", "fingerprint", "aggregate_id", "version", "position")
 _KNOWN = PreparedIn(
     lambda among: select(*(commands.c[name] for name in _COMMAND_FIELDS)).where(among),
@@ -257,6 +270,11 @@ def read_aggregate(conn: Connection, kind: AggregateKind[S], stream_id: str) -> 
 
 def stream_versions(conn: Connection, stream_ids: list[str]) -> dict[str, int]:
     return {stream_id: int(version) for stream_id, version in _VERSIONS.execute(conn, stream_ids)}
+
+
+def streams_appended(conn: Connection, after: int, through: int) -> list[str]:
+    """The streams appended to between two positions of the log."""
+    return [row[0] for row in _APPENDED.driver_rows(conn, {"after": after, "through": through})]
 
 
 def known_commands(conn: Connection, ids: Iterable[str]) -> dict[str, CommandRecord]:

@@ -7,14 +7,18 @@ import asyncpg
 import pytest
 from sqlalchemy import insert
 
+from domain.bus import CommandBus
+from domain.commands import AddProduct, RestockProduct
 from domain.errors import ConcurrencyError
 from domain.eventstore import EventStore
 from domain.log import AppendRequest, NewEvent, StreamWrite
+from domain.streams import PRODUCTS
 from domain.tables import events
 from orders.database import create_sync_engine
-from tests.integration.conftest import POSTGRES, read_log
+from tests.integration.conftest import POSTGRES, open_store, read_log
 
 pytestmark = pytest.mark.anyio
+PRODUCT = "00000000-0000-4000-8000-000000000001"
 
 
 def request(command_id: str, *writes: StreamWrite) -> AppendRequest:
@@ -137,3 +141,36 @@ async def test_a_writer_connection_cut_while_idle_is_replaced_without_failing_a_
     second = await store.append(request("c2", write("s-a", 1)))
     assert second.version == 2
     assert [e.command_id for e in read_log(database_url)] == ["c1", "c2"]
+
+
+async def test_a_state_cached_by_one_writer_is_forgotten_once_another_appends_to_it(
+    database_url: str, store: EventStore
+):
+    # Given a product restocked through this store (its state now in the writer's cache)
+    def restock(command_id: str) -> RestockProduct:
+        return RestockProduct(command_id=command_id, product_id=PRODUCT, quantity=1)
+
+    ours = CommandBus(store)
+    add = AddProduct(
+        command_id="add",
+        product_id=PRODUCT,
+        sku="S",
+        name="N",
+        description=None,
+        price_cents=1,
+        initial_stock=0,
+    )
+    await ours.handle(add)
+    await ours.handle(restock("r1"))
+
+    # When another process's writer restocks it, then this one does again
+    other = open_store(database_url)
+    try:
+        await CommandBus(other).handle(restock("r2"))
+    finally:
+        await other.close()
+    record = await ours.handle(restock("r3"))
+
+    # Then the last restock was decided on the stream as the other left it: nothing lost
+    assert record.version == 4
+    assert (await store.load(PRODUCTS, PRODUCT)).state.on_hand == 3
