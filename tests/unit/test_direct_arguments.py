@@ -36,26 +36,24 @@ def sample(type_: GraphQLInputType, shape: str) -> Any:
     if isinstance(type_, GraphQLScalarType):
         return SCALARS.get(type_.name, "2030-01-01T00:00:00+00:00")
     assert isinstance(type_, GraphQLInputObjectType)
-    value = {}
-    for name, field in type_.fields.items():
-        required = isinstance(field.type, GraphQLNonNull)
-        if required or shape == "full":
-            value[name] = sample(field.type, shape)
+    return shaped({name: field.type for name, field in type_.fields.items()}, shape)
+
+
+def shaped(types: dict[str, GraphQLInputType], shape: str) -> dict[str, Any]:
+    """Values for named fields or arguments: the required ones always; the others all
+    given ("full"), left out ("required") or given as null ("nulls")."""
+    values: dict[str, Any] = {}
+    for name, type_ in types.items():
+        if isinstance(type_, GraphQLNonNull) or shape == "full":
+            values[name] = sample(type_, shape)
         elif shape == "nulls":
-            value[name] = None
-    return value
+            values[name] = None
+    return values
 
 
 def arguments_of(name: str, shape: str) -> dict[str, Any]:
     field = schema._schema.mutation_type.fields[name]  # type: ignore[union-attr]
-    given = {}
-    for argument_name, argument in field.args.items():
-        required = isinstance(argument.type, GraphQLNonNull)
-        if required or shape == "full":
-            given[argument_name] = sample(argument.type, shape)
-        elif shape == "nulls":
-            given[argument_name] = None
-    return given
+    return shaped({name: argument.type for name, argument in field.args.items()}, shape)
 
 
 def test_every_mutation_is_served_with_direct_arguments():
