@@ -34,24 +34,19 @@ class Unsupported(TypeError):
     """A type whose conversion is strawberry's own business (it builds it itself)."""
 
 
-def serve_with_direct_arguments(schema: strawberry.Schema, type_name: str) -> list[str]:
+def serve_with_direct_arguments(schema: strawberry.Schema, type_name: str) -> None:
     """Give each field of `type_name` that qualifies a resolver whose arguments are converted
-    by converters built now; the names of those fields."""
+    by converters built now."""
     graphql_type = schema._schema.type_map[type_name]
     assert isinstance(graphql_type, GraphQLObjectType)
-    definition = schema.get_type_by_name(type_name)
-    served = []
-    for field in getattr(definition, "fields", []):
-        name = schema.config.name_converter.get_graphql_name(field)
+    for field in getattr(schema.get_type_by_name(type_name), "fields", []):
         if not _qualifies(schema, field):
             continue
         try:
             resolve = _resolver(schema, field)
         except Unsupported:
             continue
-        graphql_type.fields[name].resolve = resolve
-        served.append(name)
-    return served
+        graphql_type.fields[schema.config.name_converter.get_graphql_name(field)].resolve = resolve
 
 
 def _qualifies(schema: strawberry.Schema, field: StrawberryField) -> bool:

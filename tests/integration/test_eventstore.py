@@ -144,13 +144,12 @@ async def test_a_writer_connection_cut_while_idle_is_replaced_without_failing_a_
 
 
 async def test_a_state_cached_by_one_writer_is_forgotten_once_another_appends_to_it(
-    database_url: str, store: EventStore
+    database_url: str, store: EventStore, bus: CommandBus
 ):
     # Given a product restocked through this store (its state now in the writer's cache)
     def restock(command_id: str) -> RestockProduct:
         return RestockProduct(command_id=command_id, product_id=PRODUCT, quantity=1)
 
-    ours = CommandBus(store)
     add = AddProduct(
         command_id="add",
         product_id=PRODUCT,
@@ -160,8 +159,8 @@ async def test_a_state_cached_by_one_writer_is_forgotten_once_another_appends_to
         price_cents=1,
         initial_stock=0,
     )
-    await ours.handle(add)
-    await ours.handle(restock("r1"))
+    await bus.handle(add)
+    await bus.handle(restock("r1"))
 
     # When another process's writer restocks it, then this one does again
     other = open_store(database_url)
@@ -169,7 +168,7 @@ async def test_a_state_cached_by_one_writer_is_forgotten_once_another_appends_to
         await CommandBus(other).handle(restock("r2"))
     finally:
         await other.close()
-    record = await ours.handle(restock("r3"))
+    record = await bus.handle(restock("r3"))
 
     # Then the last restock was decided on the stream as the other left it: nothing lost
     assert record.version == 4
