@@ -29,7 +29,7 @@ from domain.dialect import create_tables
 from domain.eventstore import EventStore
 from domain.logreader import LogReader
 from domain.tables import events
-from orders.database import create_sync_engine
+from orders.database import create_sync_engine, create_views_engine_reading_log
 from orders.settings import Settings
 from projections import order_details
 from projections.applier import OnAdvanced
@@ -38,6 +38,7 @@ from projections.engine import ProjectionEngine
 from projections.generations import GenerationTables
 from projections.queries import ReadModel
 from projections.registry import PROJECTIONS
+from projections.set_based import WholeLog
 from schema.app import build_app
 from schema.auth import Authenticator
 from schema.context import Context
@@ -78,10 +79,17 @@ def build_projection_engine(
         on_advanced=on_advanced,
         on_applied=metrics.batch_applied if metrics else lambda _name, _events, _seconds: None,
         mirrors={order_details.PROJECTION.name: cache} if cache else None,
+        whole_log=whole_log(settings),
     )
     if metrics is not None:
         metrics.watch_projections(engine.operations.statuses, partial(_appended_after, log))
     return engine
+
+
+def whole_log(settings: Settings) -> WholeLog | None:
+    """Where the views' database can read the log itself, for set-based rebuilds."""
+    found = create_views_engine_reading_log(settings.views_url, settings.database_url)
+    return WholeLog(*found) if found else None
 
 
 def _appended_after(log: LogReader, position: int) -> datetime | None:

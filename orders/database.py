@@ -34,10 +34,31 @@ def create_sync_engine(url: str, *, writes: bool) -> Engine:
         return sqlalchemy.create_engine(sync_url, pool_pre_ping=True, **_JSON)
     _ensure_directory(url)
     engine = sqlalchemy.create_engine(
-        sync_url, connect_args={"timeout": 30, "check_same_thread": False}, **_JSON
+        sync_url, connect_args={"timeout": 30, "check_same_thread": False, "uri": True}, **_JSON
     )
     _tune_sqlite(engine, writes=writes)
     return engine
+
+
+def create_views_engine_reading_log(views_url: str, log_url: str) -> tuple[Engine, str] | None:
+    """A writing engine on the views' SQLite database whose connections can also read the
+    log, and the name its events table has there; None on other databases. The log's file,
+    if it is another, is attached read-only: BEGIN IMMEDIATE then locks the views only."""
+    views, log = make_url(views_url), make_url(log_url)
+    if views.get_backend_name() != "sqlite" or log.get_backend_name() != "sqlite":
+        return None
+    if not views.database or views.database == ":memory:" or not log.database:
+        return None
+    engine = create_sync_engine(views_url, writes=True)
+    if Path(log.database).resolve() == Path(views.database).resolve():
+        return engine, "main.events"
+    read_only = f"{Path(log.database).resolve().as_uri()}?mode=ro"
+
+    @event.listens_for(engine, "connect")
+    def _attach(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("ATTACH DATABASE ? AS log", (read_only,))
+
+    return engine, "log.events"
 
 
 def _tune_sqlite(engine: Engine, *, writes: bool) -> None:

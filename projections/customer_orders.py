@@ -9,9 +9,11 @@ from projections.orders import (
     CustomerColumns,
     OrderColumns,
     order_needs,
+    order_rows_set_based,
     project_order,
 )
 from projections.projection import Projection, table_of
+from projections.set_based import SetBased
 
 
 class CustomerOrder(OrderColumns, table=True):
@@ -34,5 +36,8 @@ PROJECTION = Projection(
     handles=ORDER_EVENTS,
     project=partial(project_order, "customer_orders", "customer_orders_customers"),
     needs=partial(order_needs, "customer_orders", "customer_orders_customers"),
+    set_based=SetBased(
+        partial(order_rows_set_based, "customer_orders", "customer_orders_customers")
+    ),
     notice_column="customer_id",  # a customer's page changes when any of their orders does
 )

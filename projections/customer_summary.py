@@ -1,11 +1,14 @@
 """CUSTOMER_SUMMARY: per customer, orders placed (cancelled ones included) and lifetime value
 (cancelled ones excluded)."""
 
+from collections.abc import Mapping
+
 from sqlmodel import Field, SQLModel
 
 from domain.events import CustomerRegistered, Event, OrderCancelled, OrderCreated
 from domain.log import RecordedEvent
 from projections.projection import Change, Projection, Put, RowKey, Rows, table_of
+from projections.set_based import SetBased
 
 CUSTOMERS, ORDERS = "customer_summary", "customer_summary_orders"
 
@@ -53,6 +56,43 @@ def project(event: Event, _meta: RecordedEvent, rows: Rows) -> list[Change]:
     return []
 
 
+def set_based(tables: Mapping[str, str], events: str) -> list[str]:
+    """The customers, each order of a known customer with its total, then per customer the
+    orders counted and their totals less the cancelled ones' (projections/set_based.py)."""
+    customers, orders = tables[CUSTOMERS], tables[ORDERS]
+    return [
+        f"""
+        INSERT INTO {customers} (customer_id, name, email, order_count, lifetime_value_cents)
+        SELECT data ->> '$.customer_id', data ->> '$.name', data ->> '$.email', 0, 0
+        FROM {events} WHERE type = 'CustomerRegistered' AND position <= :through
+        """,
+        f"""
+        INSERT INTO {orders} (order_id, customer_id, total_cents)
+        SELECT e.data ->> '$.order_id', c.customer_id,
+               (SELECT coalesce(sum((line.value ->> '$.unit_price_cents')
+                                    * (line.value ->> '$.quantity')), 0)
+                FROM json_each(e.data, '$.lines') line)
+        FROM {events} e JOIN {customers} c ON c.customer_id = e.data ->> '$.customer_id'
+        WHERE e.type = 'OrderCreated' AND e.position <= :through
+        """,
+        f"""
+        WITH placed AS (
+            SELECT customer_id, count(*) AS orders, sum(total_cents) AS value
+            FROM {orders} GROUP BY customer_id
+        ), cancelled AS (
+            SELECT o.customer_id, sum(o.total_cents) AS value
+            FROM {events} e JOIN {orders} o ON o.order_id = e.data ->> '$.order_id'
+            WHERE e.type = 'OrderCancelled' AND e.position <= :through
+            GROUP BY o.customer_id
+        )
+        UPDATE {customers}
+        SET order_count = p.orders, lifetime_value_cents = p.value - coalesce(x.value, 0)
+        FROM placed p LEFT JOIN cancelled x USING (customer_id)
+        WHERE p.customer_id = {customers}.customer_id
+        """,
+    ]
+
+
 PROJECTION = Projection(
     name="customer_summary",
     version=1,
@@ -61,4 +101,5 @@ PROJECTION = Projection(
     handles=frozenset({CustomerRegistered, OrderCreated, OrderCancelled}),
     project=project,
     needs=needs,
+    set_based=SetBased(set_based),
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +26,7 @@ from projections.checkpoints import Checkpoint
 from projections.mirrors import Mirror, MirrorFailed
 from projections.operations import Operations
 from projections.projection import Projection
+from projections.set_based import WholeLog
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -46,6 +48,7 @@ class ProjectionEngine:
         on_advanced: OnAdvanced = lambda _name, _position, _keys, _after: None,
         on_applied: Callable[[str, int, float], None] = lambda _name, _events, _seconds: None,
         mirrors: Mapping[str, Mirror] | None = None,
+        whole_log: WholeLog | None = None,
     ) -> None:
         self._views = views  # takes the write lock at BEGIN (SQLite)
         self._views_reader = views_reader
@@ -54,6 +57,8 @@ class ProjectionEngine:
         self._batch_size = batch_size
         self.rebuild_batch_size = rebuild_batch_size  # a rebuild runs alone, far behind
         self._clock = clock
+        self._whole_log = whole_log  # where a rebuild from 0 may run set-based statements
+        self._on_applied = on_applied
         kept = dict(mirrors or {})  # projection name -> the copy kept of its main table
         self._store = CheckpointStore(self.projections, clock, max_attempts, backoff)
         self.operations = Operations(
@@ -70,6 +75,8 @@ class ProjectionEngine:
         """Close the connections it holds (an operator's command, a test, at its end)."""
         self._views.dispose()
         self._views_reader.dispose()
+        if self._whole_log is not None:
+            self._whole_log.engine.dispose()
         self._log.close()
 
     def prepare(self) -> None:
@@ -95,6 +102,8 @@ class ProjectionEngine:
             try:
                 self._wanted.discard(name)
                 for checkpoint in self._checkpoints(name):
+                    if not checkpoint.live and checkpoint.position == 0:
+                        self._rebuild_at_once(name, checkpoint.generation)
                     size = self._batch_size if checkpoint.live else self.rebuild_batch_size
                     while self.run_batch(name, checkpoint.generation, size) == size:
                         pass
@@ -215,6 +224,32 @@ class ProjectionEngine:
             applied = self._applier.apply(conn, checkpoint, batch, at_head=at_head, through=through)
         self._applier.announce(applied)
         return applied.consumed
+
+    def _rebuild_at_once(self, name: str, generation: int) -> None:
+        """Fill a generation still at position 0 up to the head in one transaction, with the
+        projection's set-based statements where it has them; the batches that follow take
+        the rest (and, where this declined or failed, everything, event by event)."""
+        projection = self.projections[name]
+        if self._whole_log is None or projection.set_based is None:
+            return
+        started = time.perf_counter()
+        try:
+            with self._whole_log.engine.begin() as conn:
+                checkpoint = self._store.lock(conn, name, generation)
+                if checkpoint is None or checkpoint.live or checkpoint.position:
+                    return
+                tables = {k: t.name for k, t in self._store.tables(name, generation).items()}
+                through = self._whole_log.rebuild(
+                    conn, projection.set_based, projection.handled_types, tables
+                )
+                if through is None:
+                    log.info("projection %s: the log holds older payloads; event by event", name)
+                    return
+                self._store.advance(conn, checkpoint, through, at_head=False)
+        except Exception:  # undone whole: the batches that follow rebuild it event by event
+            log.warning("projection %s: set-based rebuild failed", name, exc_info=True)
+            return
+        self._on_applied(name, through, time.perf_counter() - started)
 
     def _fail_next(self, name: str, generation: int, error: Exception) -> None:
         """Record `error` as the failure of the event after the checkpoint."""

@@ -9,9 +9,11 @@ from projections.orders import (
     CustomerColumns,
     OrderColumns,
     order_needs,
+    order_rows_set_based,
     project_order,
 )
 from projections.projection import Projection, Put, Row, Rows, table_of
+from projections.set_based import SetBased
 
 
 class OrderDetails(OrderColumns, table=True):
@@ -30,6 +32,7 @@ PROJECTION = Projection(
     handles=ORDER_EVENTS,
     project=partial(project_order, "order_details", "order_details_customers"),
     needs=partial(order_needs, "order_details", "order_details_customers"),
+    set_based=SetBased(partial(order_rows_set_based, "order_details", "order_details_customers")),
 )
 
 

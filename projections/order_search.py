@@ -8,6 +8,7 @@ row is all the projector does.
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Index, Table
@@ -21,9 +22,11 @@ from projections.orders import (
     CustomerColumns,
     OrderColumns,
     order_needs,
+    order_rows_set_based,
     project_order,
 )
 from projections.projection import Change, Projection, Put, RowKey, Rows, table_of
+from projections.set_based import SetBased
 
 ORDERS, CUSTOMERS = "order_search", "order_search_customers"
 
@@ -78,6 +81,10 @@ def matching(orders: Table, text: str, dialect: str) -> ColumnElement[bool] | No
     return full_text.matching(orders.name, words, dialect) if words else None
 
 
+# `words_of`, over the columns of a new row (projections/orders.py)
+_WORDS = "fold({name} || ' ' || {email} || ' ' || {names} || ' ' || {address})"
+
+
 PROJECTION = Projection(
     name="order_search",
     version=1,
@@ -87,4 +94,7 @@ PROJECTION = Projection(
     project=project,
     needs=needs,
     ddl=fts_ddl,
+    set_based=SetBased(
+        partial(order_rows_set_based, ORDERS, CUSTOMERS, words=_WORDS), {"fold": fold}
+    ),
 )

@@ -4,6 +4,7 @@ Each of the three views is its own projection with its own tables (so each can b
 rebuilt alone); they share the shape of a row and the pure code that builds it.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -107,3 +108,78 @@ def created_row(event: OrderCreated, meta: RecordedEvent, customer: Row | None) 
         "updated_at": meta.recorded_at,
         "version": meta.version,
     }
+
+
+# An order's lines as the view keeps them (`created_row`), from its OrderCreated payload.
+_LINES = "json_each({order}.data, '$.lines') line"
+_PRICE, _QUANTITY = "(line.value ->> '$.unit_price_cents')", "(line.value ->> '$.quantity')"
+# Each line as it was ordered, with its total added: keys in the order `created_row` gives.
+_ITEMS = f"""(SELECT json_group_array(
+    json_set(line.value, '$.line_total_cents', {_PRICE} * {_QUANTITY})
+) FROM {_LINES})"""
+_ITEM_COUNT = f"(SELECT coalesce(sum({_QUANTITY}), 0) FROM {_LINES})"
+_TOTAL = f"(SELECT coalesce(sum({_PRICE} * {_QUANTITY}), 0) FROM {_LINES})"
+_NAMES = f"(SELECT coalesce(group_concat(line.value ->> '$.product_name', ' '), '') FROM {_LINES})"
+_STATUS_AFTER = {cls.__name__: status.value for cls, status in STATUS_AFTER.items()}
+
+
+def order_rows_set_based(
+    orders: str, customers: str, tables: Mapping[str, str], events: str, *, words: str = ""
+) -> list[str]:
+    """The customers, every order as created, then each moved on to its last status
+    (projections/set_based.py); `words`, an SQL expression over the new row's customer name
+    and e-mail, product names and address, fills a `words` column too."""
+    order = "o"
+    words_column, words_value = "", ""
+    if words:
+        names = _NAMES.format(order=order)
+        words_column = ", words"
+        words_value = ", " + words.format(
+            name="coalesce(c.name, '')",
+            email="coalesce(c.email, '')",
+            names=names,
+            address=f"({order}.data ->> '$.shipping_address')",
+        )
+    statuses = " ".join(
+        f"WHEN '{event}' THEN '{status}'" for event, status in _STATUS_AFTER.items()
+    )
+    return [
+        f"""
+        INSERT INTO {tables[customers]} (customer_id, name, email)
+        SELECT data ->> '$.customer_id', data ->> '$.name', data ->> '$.email'
+        FROM {events} WHERE type = 'CustomerRegistered' AND position <= :through
+        """,
+        f"""
+        INSERT INTO {tables[orders]} (order_id, customer_id, customer_name, customer_email,
+            status, items, item_count, total_cents, shipping_address, cancel_reason,
+            created_at, updated_at, version{words_column})
+        SELECT {order}.data ->> '$.order_id', {order}.data ->> '$.customer_id',
+               coalesce(c.name, ''), coalesce(c.email, ''), '{OrderStatus.PENDING.value}',
+               {_ITEMS.format(order=order)}, {_ITEM_COUNT.format(order=order)},
+               {_TOTAL.format(order=order)}, {order}.data ->> '$.shipping_address', NULL,
+               {order}.recorded_at, {order}.recorded_at, {order}.version{words_value}
+        FROM {events} {order}
+        LEFT JOIN {tables[customers]} c ON c.customer_id = {order}.data ->> '$.customer_id'
+        WHERE {order}.type = 'OrderCreated' AND {order}.position <= :through
+        """,
+        f"""
+        WITH moved AS (  -- each order's last move: the status and version it left
+            SELECT data ->> '$.order_id' AS order_id, max(position), type, version, recorded_at
+            FROM {events}
+            WHERE type IN ({", ".join(f"'{event}'" for event in _STATUS_AFTER)})
+              AND position <= :through
+            GROUP BY 1
+        )
+        UPDATE {tables[orders]}
+        SET status = CASE m.type {statuses} END, updated_at = m.recorded_at, version = m.version
+        FROM moved m WHERE m.order_id = {tables[orders]}.order_id
+        """,
+        f"""
+        WITH cancelled AS (
+            SELECT data ->> '$.order_id' AS order_id, max(position), data ->> '$.reason' AS reason
+            FROM {events} WHERE type = 'OrderCancelled' AND position <= :through GROUP BY 1
+        )
+        UPDATE {tables[orders]} SET cancel_reason = x.reason
+        FROM cancelled x WHERE x.order_id = {tables[orders]}.order_id
+        """,
+    ]

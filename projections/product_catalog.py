@@ -1,5 +1,7 @@
 """PRODUCT_CATALOG: products with price, stock on hand, reserved and available."""
 
+from collections.abc import Mapping
+
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -14,6 +16,7 @@ from domain.events import (
 )
 from domain.log import RecordedEvent
 from projections.projection import Change, Projection, Put, RowKey, Rows, table_of
+from projections.set_based import SetBased
 
 PRODUCTS = "product_catalog"
 
@@ -84,6 +87,49 @@ def project(event: Event, meta: RecordedEvent, rows: Rows) -> list[Change]:
     return [Put(PRODUCTS, row | {"version": meta.version})]
 
 
+def set_based(tables: Mapping[str, str], events: str) -> list[str]:
+    """Each product as added, with the sums of its stock moves after that, its last price
+    and the version of its last event (projections/set_based.py)."""
+    return [
+        f"""
+        WITH added AS MATERIALIZED (
+            SELECT data ->> '$.product_id' AS product_id, position, version, data
+            FROM {events} WHERE type = 'ProductAdded' AND position <= :through
+        ), moved AS MATERIALIZED (
+            SELECT a.product_id, e.type, e.position, e.version,
+                   e.data ->> '$.quantity' AS quantity, e.data ->> '$.price_cents' AS price
+            FROM {events} e
+            JOIN added a ON a.product_id = e.data ->> '$.product_id' AND e.position > a.position
+            WHERE e.type IN ('ProductRestocked', 'ProductPriceChanged', 'StockReserved',
+                             'StockReleased', 'StockShipped')
+              AND e.position <= :through
+        ), totals AS (
+            SELECT product_id, max(position), version,  -- the version of the last event
+                   sum(CASE type WHEN 'ProductRestocked' THEN quantity
+                                 WHEN 'StockShipped' THEN -quantity ELSE 0 END) AS on_hand,
+                   sum(CASE type WHEN 'StockReserved' THEN quantity
+                                 WHEN 'StockReleased' THEN -quantity
+                                 WHEN 'StockShipped' THEN -quantity ELSE 0 END) AS reserved
+            FROM moved GROUP BY product_id
+        ), prices AS (
+            SELECT product_id, max(position), price  -- the last price
+            FROM moved WHERE type = 'ProductPriceChanged' GROUP BY product_id
+        ), products AS (
+            SELECT a.product_id, a.data, coalesce(p.price, a.data ->> '$.price_cents') AS price,
+                   (a.data ->> '$.initial_stock') + coalesce(t.on_hand, 0) AS on_hand,
+                   coalesce(t.reserved, 0) AS reserved, coalesce(t.version, a.version) AS version
+            FROM added a LEFT JOIN totals t USING (product_id) LEFT JOIN prices p USING (product_id)
+        )
+        INSERT INTO {tables[PRODUCTS]} (product_id, sku, name, description, price_cents,
+            stock_on_hand, reserved, available, version, folded)
+        SELECT product_id, data ->> '$.sku', data ->> '$.name', data ->> '$.description', price,
+               on_hand, reserved, on_hand - reserved, version,
+               casefold((data ->> '$.name') || ' ' || (data ->> '$.sku'))
+        FROM products
+        """
+    ]
+
+
 PROJECTION = Projection(
     name="product_catalog",
     version=1,
@@ -101,4 +147,5 @@ PROJECTION = Projection(
     ),
     project=project,
     needs=needs,
+    set_based=SetBased(set_based, {"casefold": str.casefold}),
 )

@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 
 from domain.events import Event
 from domain.log import RecordedEvent
+from projections.set_based import SetBased
 
 Row = dict[str, Any]
 RowKey = tuple[str, Any]  # (table name, primary key value)
@@ -106,6 +107,9 @@ class Projection:
     # The column of the main table whose values a notice names as the rows changed (default:
     # its primary key); queries read by it (CUSTOMER_ORDERS by customer) to depend on rows.
     notice_column: str | None = None
+    # The same view built from position 0 in a few statements of the database's own, where a
+    # rebuild can use them (projections/set_based.py); the projector defines what they build.
+    set_based: SetBased | None = None
 
     @cached_property
     def handled_types(self) -> frozenset[str]:

@@ -1,6 +1,7 @@
 """SALES_REPORT: per UTC day, orders placed, items sold and revenue; per product, units and
 revenue. An order cancelled later leaves the figures of the day it was placed."""
 
+from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlmodel import JSON, Field, SQLModel
 from domain.events import Event, OrderCancelled, OrderCreated
 from domain.log import RecordedEvent
 from projections.projection import Change, Projection, Put, Row, RowKey, Rows, table_of
+from projections.set_based import SetBased
 
 DAYS, PRODUCTS, ORDERS = "sales_daily", "sales_products", "sales_orders"
 
@@ -91,6 +93,55 @@ def _count(rows: Rows, day: str, lines: list[Row], *, sign: int) -> list[Change]
     return [Put(DAYS, daily), *changes]
 
 
+def set_based(tables: Mapping[str, str], events: str) -> list[str]:
+    """Every order sold, in the order placed; then the days and the products summed over
+    them, each order counted once and taken back once per cancellation
+    (projections/set_based.py). Recorded times are UTC text: a day is its first ten
+    characters."""
+    days, products, orders = tables[DAYS], tables[PRODUCTS], tables[ORDERS]
+    price, quantity = "(line.value ->> '$.unit_price_cents')", "(line.value ->> '$.quantity')"
+    signed = f"""
+        WITH signed AS MATERIALIZED (  -- each order sold, and again, negated, per cancellation
+            SELECT rowid AS placed, day, lines, 1 AS sign FROM {orders}
+            UNION ALL
+            SELECT o.rowid, o.day, o.lines, -1
+            FROM {events} e JOIN {orders} o ON o.order_id = e.data ->> '$.order_id'
+            WHERE e.type = 'OrderCancelled' AND e.position <= :through
+        )"""
+    return [
+        f"""
+        INSERT INTO {orders} (order_id, day, lines)
+        SELECT data ->> '$.order_id', substr(recorded_at, 1, 10),
+               (SELECT json_group_array(json_object(
+                    'product_id', line.value ->> '$.product_id',
+                    'product_name', line.value ->> '$.product_name',
+                    'quantity', {quantity}, 'revenue_cents', {price} * {quantity}))
+                FROM json_each(data, '$.lines') line)
+        FROM {events} WHERE type = 'OrderCreated' AND position <= :through
+        ORDER BY position  -- rowids in the order placed: the last name a product sold under
+        """,
+        f"""{signed}
+        INSERT INTO {days} (day, orders, items_sold, revenue_cents)
+        SELECT s.day, sum(s.sign),
+               sum(s.sign * (SELECT coalesce(sum(line.value ->> '$.quantity'), 0)
+                             FROM json_each(s.lines) line)),
+               sum(s.sign * (SELECT coalesce(sum(line.value ->> '$.revenue_cents'), 0)
+                             FROM json_each(s.lines) line))
+        FROM signed s GROUP BY s.day
+        """,
+        f"""{signed}
+        INSERT INTO {products} (product_id, product_name, units_sold, revenue_cents)
+        SELECT product_id, product_name, units, revenue FROM (
+            SELECT line.value ->> '$.product_id' AS product_id,
+                   max(s.placed), line.value ->> '$.product_name' AS product_name,
+                   sum(s.sign * (line.value ->> '$.quantity')) AS units,
+                   sum(s.sign * (line.value ->> '$.revenue_cents')) AS revenue
+            FROM signed s, json_each(s.lines) line GROUP BY 1
+        )
+        """,
+    ]
+
+
 PROJECTION = Projection(
     name="sales_report",
     version=1,
@@ -99,4 +150,5 @@ PROJECTION = Projection(
     handles=frozenset({OrderCreated, OrderCancelled}),
     project=project,
     needs=needs,
+    set_based=SetBased(set_based),
 )

@@ -1,0 +1,77 @@
+"""A rebuild from position 0 in a few set-based statements, run by the views' database over
+the whole log, instead of event by event through Python.
+
+Decoding each event into Python and projecting it costs more than the eventsourcing
+library's whole replay; the database does the same sums and joins in C. A projection may
+carry such statements (`Projection.set_based`) beside its projector, which stays the one
+that keeps the view live, and defines what the statements must produce: a test rebuilds
+every view both ways over the same log and compares each row.
+
+The statements rely on what the domain guarantees of the log: a stream's first event (a
+customer registered, a product added, an order created) appears once, and before any event
+that refers to it. A log where a key repeats makes a primary key refuse the rows, and the
+rebuild goes on event by event, as it does when the statements fail for any other reason,
+and when the log holds a payload of an older schema version (which only the Python side
+upcasts).
+
+SQLite only: there the log is attached read-only to a connection of the views' database
+(orders/database.py). Elsewhere, and where no such connection is given, rebuilds go event
+by event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine
+
+from domain.events import EVENT_TYPES
+
+# Physical table names by logical name, and the log's events table as the statements name it.
+Statements = Callable[[Mapping[str, str], str], list[str]]
+
+
+@dataclass(frozen=True)
+class SetBased:
+    """How a projection's tables are built from position 0 to `:through` in one go."""
+
+    statements: Statements
+    # Functions the statements call, by their SQL name: Python's own folding of text, which
+    # SQLite's lower() does for ASCII letters only.
+    functions: Mapping[str, Callable[[str], str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WholeLog:
+    """A connection to the views' database from which the log can be read (SQLite: attached
+    read-only, so taking the views' write lock takes none on the log)."""
+
+    engine: Engine
+    events: str  # the events table as the views' connection names it, e.g. `log.events`
+
+    def rebuild(
+        self,
+        conn: Connection,
+        set_based: SetBased,
+        handled: frozenset[str],
+        tables: Mapping[str, str],
+    ) -> int | None:
+        """Fill `tables` (empty, at position 0) from the log up to its head as this transaction
+        sees it, and return that head; None, having done nothing, where an event of the
+        `handled` types carries an older payload than its type's (only Python upcasts)."""
+        older = " OR ".join(
+            f"(type = '{name}' AND schema_version <> {EVENT_TYPES[name].schema_version})"
+            for name in sorted(handled)
+        )
+        if conn.exec_driver_sql(f"SELECT 1 FROM {self.events} WHERE {older} LIMIT 1").first():
+            return None
+        head = f"SELECT coalesce(max(position), 0) FROM {self.events}"
+        through = int(conn.exec_driver_sql(head).scalar_one())
+        database = conn.connection.driver_connection
+        assert database is not None  # a connection in use has its driver's
+        for name, function in set_based.functions.items():
+            database.create_function(name, 1, function, deterministic=True)
+        for statement in set_based.statements(tables, self.events):
+            conn.exec_driver_sql(statement, {"through": through})
+        return through

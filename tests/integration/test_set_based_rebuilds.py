@@ -1,0 +1,281 @@
+"""Set-based rebuilds (projections/set_based.py) build exactly what the projectors build.
+
+On SQLite, with the views in their own file and the log attached to them, as the embedded
+default runs: each view is kept live event by event, then rebuilt from position 0 in one
+go, and every row of every table of the two generations must be equal. The log comes
+through the real command bus and holds what the statements must get right: cancellations
+before and after confirmation, shipped and released stock, restocks, price changes, a
+customer without orders, a product never ordered, and text that only Python folds.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, text
+
+from domain.bus import CommandBus
+from domain.commands import (
+    AddProduct,
+    CancelOrder,
+    ChangeProductPrice,
+    CreateOrder,
+    OrderLineRequest,
+    OrderStatus,
+    RegisterCustomer,
+    RestockProduct,
+    UpdateOrderStatus,
+)
+from domain.logreader import LogReader
+from orders.bootstrap import whole_log
+from orders.database import create_sync_engine
+from orders.settings import Settings
+from projections import product_catalog
+from projections.engine import ProjectionEngine
+from projections.generations import GenerationTables
+from projections.projection import Projection
+from projections.registry import PROJECTIONS
+from projections.set_based import SetBased
+from tests.integration.conftest import open_store
+
+pytestmark = pytest.mark.anyio
+NAMES = ["Mug", "Crème Brûlée", "Ǆar", "Idle"]  # text only Python folds; one never ordered
+REBUILDABLE = [p for p in PROJECTIONS if p.rebuildable]
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/orders.db")
+
+
+@pytest.fixture
+async def bus(settings: Settings) -> AsyncIterator[CommandBus]:
+    store = open_store(settings.database_url)
+    await store.create_schema()
+    yield CommandBus(store)
+    await store.close()
+
+
+async def trade(bus: CommandBus) -> None:
+    """A small shop's log: every kind of event the views handle, in every order's path."""
+    send = bus.handle
+    people = ["Ann", "Zoë Ångström", "STRASSE", "No Orders"]
+    customers = [new_id() for _ in people]
+    for customer_id, name in zip(customers, people, strict=True):
+        await send(
+            RegisterCustomer(
+                command_id=new_id(), customer_id=customer_id, name=name, email=f"{customer_id}@x.io"
+            )
+        )
+    products = [new_id() for _ in NAMES]
+    for n, (product_id, name) in enumerate(zip(products, NAMES, strict=True)):
+        await send(
+            AddProduct(
+                command_id=new_id(),
+                product_id=product_id,
+                sku=f"SKU-{n}",
+                name=name,
+                description=None if n % 2 else f"the {name}",
+                price_cents=500 + 100 * n,
+                initial_stock=50,
+            )
+        )
+    await send(RestockProduct(command_id=new_id(), product_id=products[0], quantity=7))
+    paths = [(), ("CONFIRMED",), ("CONFIRMED", "SHIPPED"), ("CONFIRMED", "SHIPPED", "DELIVERED")]
+    paths += [("CANCEL",), ("CONFIRMED", "CANCEL")]
+    for n in range(18):
+        order_id = new_id()
+        lines = tuple(
+            OrderLineRequest(product_id=products[(n + k) % 3], quantity=1 + (n + k) % 3)
+            for k in range(1 + n % 3)
+        )
+        await send(
+            CreateOrder(
+                command_id=new_id(),
+                order_id=order_id,
+                customer_id=customers[n % 3],
+                items=lines,
+                shipping_address=f"{n} Rue de l'Église",
+            )
+        )
+        if n == 9:
+            await send(
+                ChangeProductPrice(command_id=new_id(), product_id=products[1], price_cents=999)
+            )
+        for step in paths[n % len(paths)]:
+            if step == "CANCEL":
+                await send(CancelOrder(command_id=new_id(), order_id=order_id, reason="too late"))
+            else:
+                await send(
+                    UpdateOrderStatus(
+                        command_id=new_id(), order_id=order_id, status=OrderStatus(step)
+                    )
+                )
+
+
+def engine_for(settings: Settings, *, set_based: bool, **options: Any) -> ProjectionEngine:
+    return ProjectionEngine(
+        create_sync_engine(settings.views_url, writes=True),
+        create_sync_engine(settings.views_url, writes=False),
+        LogReader(create_sync_engine(settings.database_url, writes=False)),
+        options.pop("projections", REBUILDABLE),
+        whole_log=whole_log(settings) if set_based else None,
+        **options,
+    )
+
+
+@pytest.fixture
+def views(settings: Settings) -> Iterator[Engine]:
+    engine = create_sync_engine(settings.views_url, writes=False)
+    yield engine
+    engine.dispose()
+
+
+def rows_of(views: Engine, projection: Projection, generation: int) -> Rows:
+    """Every row of every table of one generation, by logical table name, in key order."""
+    found: Rows = {}
+    with views.connect() as conn:
+        for name, table in GenerationTables().tables(projection, generation).items():
+            query = select(table).order_by(*table.primary_key.columns)
+            found[name] = [dict(row._mapping) for row in conn.execute(query)]
+    return found
+
+
+def rebuilt(
+    settings: Settings, views: Engine, projection: Projection, *, set_based: bool
+) -> tuple[Rows, Rows, list[int]]:
+    """The live generation's rows as kept event by event, the rows of its rebuild, and the
+    sizes of the rebuild's batches."""
+    batches: list[int] = []
+    engine = engine_for(
+        settings,
+        set_based=set_based,
+        projections=[projection],
+        on_applied=lambda _name, events, _seconds: batches.append(events),
+    )
+    try:
+        engine.prepare()
+        engine.catch_up(projection.name)
+        kept = rows_of(views, projection, 1)
+        batches.clear()
+        assert engine.operations.rebuild(projection.name) == 2
+        engine.catch_up(projection.name)
+        assert engine.generations(projection.name) == [2], "the rebuild did not go live"
+        return kept, rows_of(views, projection, 2), batches
+    finally:
+        engine.close()
+
+
+def head(settings: Settings) -> int:
+    engine = create_sync_engine(settings.database_url, writes=False)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT max(position) FROM events")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("projection", REBUILDABLE, ids=lambda p: p.name)
+async def test_a_set_based_rebuild_builds_every_row_the_projector_builds(
+    projection: Projection, bus: CommandBus, settings: Settings, views: Engine
+):
+    # Given a log of every path an order can take, and the view kept event by event
+    await trade(bus)
+
+    # When the view is rebuilt from position 0
+    kept, rebuilt_rows, batches = rebuilt(settings, views, projection, set_based=True)
+
+    # Then it was built in one go, up to the head, and not event by event
+    assert projection.set_based is not None
+    assert batches == [head(settings), 0]  # then an empty batch at the head: it goes live
+    # And every table holds exactly the rows the projector wrote
+    assert all(kept.values()), "the log left a table of the view empty: it tests nothing"
+    assert rebuilt_rows == kept
+
+
+async def test_searching_finds_orders_by_folded_words_in_a_set_based_rebuild(
+    bus: CommandBus, settings: Settings, views: Engine
+):
+    # Given ORDER_SEARCH rebuilt in one go
+    await trade(bus)
+    search = next(p for p in PROJECTIONS if p.name == "order_search")
+    rebuilt(settings, views, search, set_based=True)
+
+    # Then its full-text index finds orders by words folded as the projector folds them
+    with views.connect() as conn:
+        for word in ("eglise", "zoe", "creme", "strasse"):
+            found = conn.execute(
+                text("SELECT count(*) FROM order_search_g2_fts WHERE order_search_g2_fts MATCH :w"),
+                {"w": word},
+            ).scalar_one()
+            assert found, f"no order found by {word!r}"
+
+
+async def test_a_log_with_older_payloads_is_rebuilt_event_by_event(
+    bus: CommandBus, settings: Settings, views: Engine, caplog: pytest.LogCaptureFixture
+):
+    # Given a product added by an older payload (schema version 1 had no description)
+    await trade(bus)
+    log = create_sync_engine(settings.database_url, writes=True)
+    with log.begin() as conn:
+        position = int(conn.execute(text("SELECT max(position) FROM events")).scalar_one()) + 1
+        conn.execute(
+            text(
+                "INSERT INTO events (position, stream_id, version, type, schema_version, data, "
+                "recorded_at) VALUES (:p, :s, 1, 'ProductAdded', 1, :d, '2026-01-01 00:00:00')"
+            ),
+            {
+                "p": position,
+                "s": "product-old",
+                "d": '{"product_id": "old", "sku": "OLD", "name": "Old", "price_cents": 1,'
+                ' "initial_stock": 2}',
+            },
+        )
+    log.dispose()
+
+    # When the catalogue is rebuilt
+    caplog.set_level(logging.INFO, logger="projections.engine")
+    kept, rebuilt_rows, batches = rebuilt(
+        settings, views, product_catalog.PROJECTION, set_based=True
+    )
+
+    # Then it went event by event, which upcasts the old payload, to the same rows
+    assert "older payloads" in caplog.text
+    assert batches == [position]  # one batch of the rebuild's size, which went live at once
+    assert rebuilt_rows == kept
+    assert any(row["product_id"] == "old" for row in kept["product_catalog"])
+
+
+async def test_statements_that_fail_leave_the_rebuild_to_go_event_by_event(
+    bus: CommandBus, settings: Settings, views: Engine, caplog: pytest.LogCaptureFixture
+):
+    # Given a catalogue whose set-based statements fail halfway
+    await trade(bus)
+    broken = replace(
+        product_catalog.PROJECTION,
+        set_based=SetBased(
+            lambda tables, events: [
+                f"INSERT INTO {tables['product_catalog']} (product_id) VALUES ('half')",
+                "INSERT INTO nowhere VALUES (1)",
+            ]
+        ),
+    )
+
+    # When it is rebuilt
+    kept, rebuilt_rows, batches = rebuilt(settings, views, broken, set_based=True)
+
+    # Then nothing of the statements is left, and one batch built it all, event by event
+    assert "set-based rebuild failed" in caplog.text
+    assert batches == [head(settings)]
+    assert rebuilt_rows == kept
