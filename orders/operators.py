@@ -126,6 +126,7 @@ def rebuild(engine: ProjectionEngine, name: str, generation: int) -> None:
     bar (events, rate, time left) on the terminal."""
     head = max(engine.operations.head(), 1)
     with tqdm(total=head, desc=name, unit=" events", unit_scale=True) as bar:
+        engine.rebuild_at_once(name, generation)  # where the view has set-based statements
         while (checkpoint := engine.operations.checkpoint(name, generation)) is not None:
             if checkpoint.live:
                 break

@@ -103,7 +103,7 @@ class ProjectionEngine:
                 self._wanted.discard(name)
                 for checkpoint in self._checkpoints(name):
                     if not checkpoint.live and checkpoint.position == 0:
-                        self._rebuild_at_once(name, checkpoint.generation)
+                        self.rebuild_at_once(name, checkpoint.generation)
                     size = self._batch_size if checkpoint.live else self.rebuild_batch_size
                     while self.run_batch(name, checkpoint.generation, size) == size:
                         pass
@@ -225,7 +225,7 @@ class ProjectionEngine:
         self._applier.announce(applied)
         return applied.consumed
 
-    def _rebuild_at_once(self, name: str, generation: int) -> None:
+    def rebuild_at_once(self, name: str, generation: int) -> None:
         """Fill a generation still at position 0 up to the head in one transaction, with the
         projection's set-based statements where it has them; the batches that follow take
         the rest (and, where this declined or failed, everything, event by event)."""

@@ -39,7 +39,7 @@ class SetBased:
     statements: Statements
     # Functions the statements call, by their SQL name: Python's own folding of text, which
     # SQLite's lower() does for ASCII letters only.
-    functions: Mapping[str, Callable[[str], str]] = field(default_factory=dict)
+    functions: Mapping[str, Callable[[str], str]] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
