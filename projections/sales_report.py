@@ -101,7 +101,7 @@ def set_based(tables: Mapping[str, str], events: str) -> list[str]:
     days, products, orders = tables[DAYS], tables[PRODUCTS], tables[ORDERS]
     price, quantity = "(line.value ->> '$.unit_price_cents')", "(line.value ->> '$.quantity')"
     signed = f"""
-        WITH signed AS MATERIALIZED (  -- each order sold, and again, negated, per cancellation
+        WITH signed AS (  -- each order sold, and again, negated, per cancellation
             SELECT rowid AS placed, day, lines, 1 AS sign FROM {orders}
             UNION ALL
             SELECT o.rowid, o.day, o.lines, -1
@@ -112,22 +112,19 @@ def set_based(tables: Mapping[str, str], events: str) -> list[str]:
         f"""
         INSERT INTO {orders} (order_id, day, lines)
         SELECT data ->> '$.order_id', substr(recorded_at, 1, 10),
-               (SELECT json_group_array(json_object(
-                    'product_id', line.value ->> '$.product_id',
-                    'product_name', line.value ->> '$.product_name',
-                    'quantity', {quantity}, 'revenue_cents', {price} * {quantity}))
+               (SELECT json_group_array(json_set(  -- keys in the projector's order
+                    json_remove(line.value, '$.unit_price_cents'),
+                    '$.revenue_cents', {price} * {quantity}))
                 FROM json_each(data, '$.lines') line)
         FROM {events} WHERE type = 'OrderCreated' AND position <= :through
         ORDER BY position  -- rowids in the order placed: the last name a product sold under
         """,
         f"""{signed}
         INSERT INTO {days} (day, orders, items_sold, revenue_cents)
-        SELECT s.day, sum(s.sign),
-               sum(s.sign * (SELECT coalesce(sum(line.value ->> '$.quantity'), 0)
-                             FROM json_each(s.lines) line)),
-               sum(s.sign * (SELECT coalesce(sum(line.value ->> '$.revenue_cents'), 0)
-                             FROM json_each(s.lines) line))
-        FROM signed s GROUP BY s.day
+        SELECT s.day, sum(CASE line.key WHEN 0 THEN s.sign ELSE 0 END),  -- once an order
+               sum(s.sign * (line.value ->> '$.quantity')),
+               sum(s.sign * (line.value ->> '$.revenue_cents'))
+        FROM signed s, json_each(s.lines) line GROUP BY s.day
         """,
         f"""{signed}
         INSERT INTO {products} (product_id, product_name, units_sold, revenue_cents)
