@@ -74,6 +74,7 @@ def set_based(tables: Mapping[str, str], events: str) -> list[str]:
                 FROM json_each(e.data, '$.lines') line)
         FROM {events} e JOIN {customers} c ON c.customer_id = e.data ->> '$.customer_id'
         WHERE e.type = 'OrderCreated' AND e.position <= :through
+        ORDER BY 1  -- the primary key's index filled in order
         """,
         f"""
         WITH placed AS (

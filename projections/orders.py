@@ -161,6 +161,7 @@ def order_rows_set_based(
         FROM {events} {order}
         LEFT JOIN {tables[customers]} c ON c.customer_id = {order}.data ->> '$.customer_id'
         WHERE {order}.type = 'OrderCreated' AND {order}.position <= :through
+        ORDER BY 1  -- the primary key's index filled in order
         """,
         f"""
         WITH moved AS (  -- each order's last move: the status and version it left
