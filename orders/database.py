@@ -42,17 +42,19 @@ def create_sync_engine(url: str, *, writes: bool) -> Engine:
 
 def create_views_engine_reading_log(views_url: str, log_url: str) -> tuple[Engine, str] | None:
     """A writing engine on the views' SQLite database whose connections can also read the
-    log, and the name its events table has there; None on other databases. The log's file,
-    if it is another, is attached read-only: BEGIN IMMEDIATE then locks the views only."""
+    log, attached read-only as `log`, and the name its events table has there; None on
+    other databases, and where the views share the log's file (there the views' write lock
+    is the log's too: a rebuild in one go would hold up every command while it ran)."""
     views, log = make_url(views_url), make_url(log_url)
     if views.get_backend_name() != "sqlite" or log.get_backend_name() != "sqlite":
         return None
     if not views.database or views.database == ":memory:" or not log.database:
         return None
+    log_file = Path(log.database).resolve()
+    if log_file == Path(views.database).resolve():
+        return None
     engine = create_sync_engine(views_url, writes=True)
-    if Path(log.database).resolve() == Path(views.database).resolve():
-        return engine, "main.events"
-    read_only = f"{Path(log.database).resolve().as_uri()}?mode=ro"
+    read_only = f"{log_file.as_uri()}?mode=ro"  # BEGIN IMMEDIATE then locks the views only
 
     @event.listens_for(engine, "connect")
     def _attach(dbapi_connection: Any, _record: Any) -> None:

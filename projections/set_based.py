@@ -9,14 +9,15 @@ every view both ways over the same log and compares each row.
 
 The statements rely on what the domain guarantees of the log: a stream's first event (a
 customer registered, a product added, an order created) appears once, and before any event
-that refers to it. A log where a key repeats makes a primary key refuse the rows, and the
+that refers to it; an order has one line or more, each of a product of its own. A log where a key repeats makes a primary key refuse the rows, and the
 rebuild goes on event by event, as it does when the statements fail for any other reason,
 and when the log holds a payload of an older schema version (which only the Python side
 upcasts).
 
-SQLite only: there the log is attached read-only to a connection of the views' database
-(orders/database.py). Elsewhere, and where no such connection is given, rebuilds go event
-by event.
+SQLite only, with the views in a file of their own (the default): the log is attached
+read-only to a connection of the views' database (orders/database.py), so the statements
+hold the views' write lock while they run, never the log's. Elsewhere, and where no such
+connection is given, rebuilds go event by event.
 """
 
 from __future__ import annotations

@@ -279,3 +279,16 @@ async def test_statements_that_fail_leave_the_rebuild_to_go_event_by_event(
     assert "set-based rebuild failed" in caplog.text
     assert batches == [head(settings)]
     assert rebuilt_rows == kept
+
+
+def test_only_views_in_a_sqlite_file_of_their_own_read_the_whole_log(tmp_path: Path):
+    # Given the default: the views beside the log, in a file of their own
+    log = f"sqlite+aiosqlite:///{tmp_path}/orders.db"
+    apart = whole_log(Settings(database_url=log))
+    assert apart is not None and apart.events == "log.events"
+    apart.engine.dispose()
+    # Then views in the log's own file (their write lock is the log's: a rebuild in one go
+    # would hold up every command), or on PostgreSQL, rebuild event by event
+    assert whole_log(Settings(database_url=log, read_database_url=log)) is None
+    postgres = "postgresql+asyncpg://postgres@127.0.0.1:5432/orders"
+    assert whole_log(Settings(database_url=postgres)) is None
