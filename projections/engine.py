@@ -228,22 +228,33 @@ class ProjectionEngine:
     def rebuild_at_once(self, name: str, generation: int) -> None:
         """Fill a generation still at position 0 up to the head in one transaction, with the
         projection's set-based statements where it has them; the batches that follow take
-        the rest (and, where this declined or failed, everything, event by event)."""
+        the rest (and, where this declined or failed, everything, event by event).
+
+        A generation gets one attempt: it is claimed (`attempts` = 1, committed) before the
+        statements run, so one interrupted for good (a time limit, a kill) or refused is not
+        run again from 0 at every wake-up; the batches then go event by event, and the first
+        one to commit sets `attempts` back to 0. A stopped generation, or one waiting out a
+        back-off, is left to them as well."""
         projection = self.projections[name]
         if self._whole_log is None or projection.set_based is None:
             return
+        with self._views.begin() as conn:
+            checkpoint = self._store.lock(conn, name, generation)
+            if checkpoint is None or not _fresh(checkpoint, self._clock()):
+                return
+            self._store.set(conn, checkpoint, attempts=1)
         started = time.perf_counter()
         try:
             with self._whole_log.engine.begin() as conn:
                 checkpoint = self._store.lock(conn, name, generation)
                 if checkpoint is None or checkpoint.live or checkpoint.position:
-                    return
+                    return  # another runner went on meanwhile
                 tables = {k: t.name for k, t in self._store.tables(name, generation).items()}
                 through = self._whole_log.rebuild(
                     conn, projection.set_based, projection.handled_types, tables
                 )
                 if through is None:
-                    log.info("projection %s: the log holds older payloads; event by event", name)
+                    log.info("projection %s: payloads only Python reads; event by event", name)
                     return
                 self._store.advance(conn, checkpoint, through, at_head=False)
         except Exception:  # undone whole: the batches that follow rebuild it event by event
@@ -259,6 +270,12 @@ class ProjectionEngine:
             if checkpoint is not None and following:
                 failed_at = following[0].position
                 self._store.record_failure(conn, checkpoint, checkpoint.position, failed_at, error)
+
+
+def _fresh(checkpoint: Checkpoint, now: datetime) -> bool:
+    """A generation being rebuilt that nothing has been applied to or tried on yet."""
+    untouched = not (checkpoint.live or checkpoint.position or checkpoint.attempts)
+    return untouched and checkpoint.runnable(now)
 
 
 def _no_events_fault(error: BaseException) -> bool:

@@ -9,10 +9,13 @@ every view both ways over the same log and compares each row.
 
 The statements rely on what the domain guarantees of the log: a stream's first event (a
 customer registered, a product added, an order created) appears once, and before any event
-that refers to it; an order has one line or more, each of a product of its own. A log where a key repeats makes a primary key refuse the rows, and the
-rebuild goes on event by event, as it does when the statements fail for any other reason,
-and when the log holds a payload of an older schema version (which only the Python side
-upcasts).
+that refers to it; an order has one line or more, each of a product of its own. Where a key
+repeats, a primary key refuses the rows and the rebuild goes on event by event, as it does
+when the statements fail for any other reason, and where the log holds payloads only Python
+reads as the projectors expect: one of an older schema version (only Python upcasts), one
+with an escaped surrogate or a number of 19 digits or more (written by the json module
+where orjson refused; SQLite would store the first as bytes that are not UTF-8, and read
+the second as a float). A generation gets one attempt (`ProjectionEngine.rebuild_at_once`).
 
 SQLite only, with the views in a file of their own (the default): the log is attached
 read-only to a connection of the views' database (orders/database.py), so the statements
@@ -60,12 +63,18 @@ class WholeLog:
     ) -> int | None:
         """Fill `tables` (empty, at position 0) from the log up to its head as this transaction
         sees it, and return that head; None, having done nothing, where an event of the
-        `handled` types carries an older payload than its type's (only Python upcasts)."""
+        `handled` types carries a payload only Python reads as the projectors expect."""
         older = " OR ".join(
-            f"(type = '{name}' AND schema_version <> {EVENT_TYPES[name].schema_version})"
+            f"schema_version <> {EVENT_TYPES[name].schema_version} AND type = '{name}'"
             for name in sorted(handled)
         )
-        if conn.exec_driver_sql(f"SELECT 1 FROM {self.events} WHERE {older} LIMIT 1").first():
+        types = ", ".join(f"'{name}'" for name in sorted(handled))
+        only_python = f"""
+            SELECT 1 FROM {self.events}
+            WHERE {older} OR type IN ({types}) AND (data GLOB '*\\ud[89abcdefABCDEF]*'
+               OR data GLOB '*{"[0-9]" * 19}*')
+            LIMIT 1"""
+        if conn.exec_driver_sql(only_python).first():
             return None
         head = f"SELECT coalesce(max(position), 0) FROM {self.events}"
         through = int(conn.exec_driver_sql(head).scalar_one())
