@@ -156,7 +156,11 @@ class CheckpointStore:
                         checkpoints.c.name == old.name, checkpoints.c.generation == old.generation
                     )
                 )
-                for table in self.tables(old.name, old.generation).values():
+                old_tables = self.tables(old.name, old.generation)
+                projection = self._projections[old.name]
+                for statement in projection.drop_ddl(old_tables, conn.dialect.name):
+                    conn.exec_driver_sql(statement)
+                for table in old_tables.values():
                     table.drop(conn, checkfirst=True)
         for table in self.tables(rebuilt.name, rebuilt.generation).values():
             for index in table.indexes:  # left out while it was rebuilt (`create`)

@@ -37,6 +37,12 @@ def index_ddl(rows: str, dialect: str) -> list[str]:
     ]
 
 
+def drop_index_ddl(rows: str, dialect: str) -> list[str]:
+    """What dropping table `rows` leaves of its index: SQLite's FTS5 table (the triggers go
+    with `rows`; PostgreSQL's index too)."""
+    return [] if dialect == "postgresql" else [f"DROP TABLE IF EXISTS {rows}_fts"]
+
+
 def matching(rows: str, words: list[str], dialect: str) -> ColumnElement[bool]:
     """Rows of table `rows` whose words include each of `words` as a prefix of one."""
     if dialect == "postgresql":

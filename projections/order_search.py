@@ -75,6 +75,10 @@ def fts_ddl(tables: Mapping[str, Table], dialect: str) -> list[str]:
     return full_text.index_ddl(tables[ORDERS].name, dialect)
 
 
+def fts_drop_ddl(tables: Mapping[str, Table], dialect: str) -> list[str]:
+    return full_text.drop_index_ddl(tables[ORDERS].name, dialect)
+
+
 def matching(orders: Table, text: str, dialect: str) -> ColumnElement[bool] | None:
     """Rows whose words include every word of `text`, each as a prefix; None for no words."""
     words = re.findall(r"\w+", fold(text))
@@ -94,6 +98,7 @@ PROJECTION = Projection(
     project=project,
     needs=needs,
     ddl=fts_ddl,
+    drop_ddl=fts_drop_ddl,
     set_based=SetBased(
         partial(order_rows_set_based, ORDERS, CUSTOMERS, words=_WORDS), {"fold": fold}
     ),

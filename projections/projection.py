@@ -103,6 +103,10 @@ class Projection:
     ddl: Callable[[Mapping[str, Table], str], list[str]] = field(
         default=lambda _tables, _dialect: []
     )
+    # Statements that drop what `ddl` made and dropping the tables leaves behind.
+    drop_ddl: Callable[[Mapping[str, Table], str], list[str]] = field(
+        default=lambda _tables, _dialect: []
+    )
     rebuildable: bool = True  # False for reactions: replaying them would act twice
     # The column of the main table whose values a notice names as the rows changed (default:
     # its primary key); queries read by it (CUSTOMER_ORDERS by customer) to depend on rows.

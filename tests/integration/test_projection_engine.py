@@ -41,7 +41,7 @@ from domain.log import AppendRequest, NewEvent, RecordedEvent, StreamWrite
 from domain.logreader import LogReader
 from domain.utc import as_utc
 from orders.database import create_sync_engine
-from projections import customer_orders, order_details
+from projections import customer_orders, order_details, order_search
 from projections.checkpoints import Checkpoint, checkpoints, skipped_events
 from projections.engine import ProjectionEngine
 from projections.projection import Change, Projection, Put, Rows
@@ -544,6 +544,26 @@ async def test_a_rebuild_gets_its_secondary_indexes_when_it_goes_live(
     assert index_names(views, "customer_orders_g2") == {
         name.replace("_g1", "_g2") for name in live_indexes
     }
+
+
+async def test_a_rebuild_leaves_nothing_of_the_generation_it_replaced(
+    bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
+):
+    # Given ORDER_SEARCH live, with its full-text index (SQLite: a table of its own)
+    await shop_with_orders(bus, store)
+    engine = engines([order_search.PROJECTION], batch_size=5)
+    engine.prepare()
+    engine.catch_up("order_search")
+    first = {name for name in table_names(views) if name.startswith("order_search")}
+    assert {"order_search_g1", "order_search_customers_g1"} <= first
+
+    # When it is rebuilt and the new generation goes live
+    engine.operations.rebuild("order_search")
+    engine.catch_up("order_search")
+
+    # Then nothing of generation 1 is left: its index's table neither
+    left = {name for name in table_names(views) if name.startswith("order_search")}
+    assert left == {name.replace("_g1", "_g2") for name in first}
 
 
 async def test_a_rebuild_goes_live_when_the_log_is_a_whole_number_of_batches(
