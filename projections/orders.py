@@ -111,7 +111,7 @@ def created_row(event: OrderCreated, meta: RecordedEvent, customer: Row | None) 
 
 
 # An order's lines as the view keeps them (`created_row`), from its OrderCreated payload.
-_LINES = "json_each({order}.data, '$.lines') line"
+_LINES = "json_each(o.data, '$.lines') line"  # o: the OrderCreated event
 _PRICE, _QUANTITY = "(line.value ->> '$.unit_price_cents')", "(line.value ->> '$.quantity')"
 # Each line as it was ordered, with its total added: keys in the order `created_row` gives.
 _ITEMS = f"""(SELECT json_group_array(
@@ -129,16 +129,14 @@ def order_rows_set_based(
     """The customers, every order as created, then each moved on to its last status
     (projections/set_based.py); `words`, an SQL expression over the new row's customer name
     and e-mail, product names and address, fills a `words` column too."""
-    order = "o"
     words_column, words_value = "", ""
     if words:
-        names = _NAMES.format(order=order)
         words_column = ", words"
         words_value = ", " + words.format(
             name="coalesce(c.name, '')",
             email="coalesce(c.email, '')",
-            names=names,
-            address=f"({order}.data ->> '$.shipping_address')",
+            names=_NAMES,
+            address="(o.data ->> '$.shipping_address')",
         )
     statuses = " ".join(
         f"WHEN '{event}' THEN '{status}'" for event, status in _STATUS_AFTER.items()
@@ -153,14 +151,13 @@ def order_rows_set_based(
         INSERT INTO {tables[orders]} (order_id, customer_id, customer_name, customer_email,
             status, items, item_count, total_cents, shipping_address, cancel_reason,
             created_at, updated_at, version{words_column})
-        SELECT {order}.data ->> '$.order_id', {order}.data ->> '$.customer_id',
+        SELECT o.data ->> '$.order_id', o.data ->> '$.customer_id',
                coalesce(c.name, ''), coalesce(c.email, ''), '{OrderStatus.PENDING.value}',
-               {_ITEMS.format(order=order)}, {_ITEM_COUNT.format(order=order)},
-               {_TOTAL.format(order=order)}, {order}.data ->> '$.shipping_address', NULL,
-               {order}.recorded_at, {order}.recorded_at, {order}.version{words_value}
-        FROM {events} {order}
-        LEFT JOIN {tables[customers]} c ON c.customer_id = {order}.data ->> '$.customer_id'
-        WHERE {order}.type = 'OrderCreated' AND {order}.position <= :through
+               {_ITEMS}, {_ITEM_COUNT}, {_TOTAL}, o.data ->> '$.shipping_address', NULL,
+               o.recorded_at, o.recorded_at, o.version{words_value}
+        FROM {events} o
+        LEFT JOIN {tables[customers]} c ON c.customer_id = o.data ->> '$.customer_id'
+        WHERE o.type = 'OrderCreated' AND o.position <= :through
         ORDER BY 1  -- the primary key's index filled in order
         """,
         f"""

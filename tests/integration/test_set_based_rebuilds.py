@@ -270,7 +270,7 @@ ONLY_PYTHON = {
     "19 digits": (
         2,
         '{"product_id": "old", "sku": "OLD", "name": "Old", "description": null,'
-        ' "price_cents": 1, "initial_stock": 1000000000000000000}',
+        ' "price_cents": 1, "initial_stock":1000000000000000000}',
     ),
 }
 
