@@ -463,6 +463,17 @@ async def shop_with_orders(bus: CommandBus, store: EventStore) -> Shop:
     return shop
 
 
+async def live_over_a_shop(
+    bus: CommandBus, store: EventStore, engines: MakeEngine, projection: Projection
+) -> ProjectionEngine:
+    """`projection` live and caught up over `shop_with_orders`, 5 events a batch."""
+    await shop_with_orders(bus, store)
+    engine = engines([projection], batch_size=5)
+    engine.prepare()
+    engine.catch_up(projection.name)
+    return engine
+
+
 def order_details_rows(engine: ProjectionEngine, views: Engine) -> dict[str, list[dict[str, Any]]]:
     return {
         name: read(views, table) for name, table in live_tables(engine, "order_details").items()
@@ -526,10 +537,7 @@ async def test_a_rebuild_gets_its_secondary_indexes_when_it_goes_live(
     bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
 ):
     # Given CUSTOMER_ORDERS live, with its indexes
-    await shop_with_orders(bus, store)
-    engine = engines([customer_orders.PROJECTION], batch_size=5)
-    engine.prepare()
-    engine.catch_up("customer_orders")
+    engine = await live_over_a_shop(bus, store, engines, customer_orders.PROJECTION)
     live_indexes = index_names(views, "customer_orders_g1")
     assert live_indexes
 
@@ -550,10 +558,7 @@ async def test_a_rebuild_leaves_nothing_of_the_generation_it_replaced(
     bus: CommandBus, store: EventStore, engines: MakeEngine, views: Engine
 ):
     # Given ORDER_SEARCH live, with its full-text index (SQLite: a table of its own)
-    await shop_with_orders(bus, store)
-    engine = engines([order_search.PROJECTION], batch_size=5)
-    engine.prepare()
-    engine.catch_up("order_search")
+    engine = await live_over_a_shop(bus, store, engines, order_search.PROJECTION)
     first = {name for name in table_names(views) if name.startswith("order_search")}
     assert {"order_search_g1", "order_search_customers_g1"} <= first
 
