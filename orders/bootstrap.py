@@ -88,8 +88,8 @@ def build_projection_engine(
 
 def whole_log(settings: Settings) -> WholeLog | None:
     """Where the views' database can read the log itself, for set-based rebuilds."""
-    found = create_views_engine_reading_log(settings.views_url, settings.database_url)
-    return WholeLog(*found) if found else None
+    engine = create_views_engine_reading_log(settings.views_url, settings.database_url)
+    return WholeLog(engine) if engine else None
 
 
 def _appended_after(log: LogReader, position: int) -> datetime | None:

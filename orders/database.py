@@ -34,17 +34,21 @@ def create_sync_engine(url: str, *, writes: bool) -> Engine:
         return sqlalchemy.create_engine(sync_url, pool_pre_ping=True, **_JSON)
     _ensure_directory(url)
     engine = sqlalchemy.create_engine(
-        sync_url, connect_args={"timeout": 30, "check_same_thread": False, "uri": True}, **_JSON
+        # uri: the views' engine attaches the log by a file: URI (read-only); a plain path
+        # opens as it always did
+        sync_url,
+        connect_args={"timeout": 30, "check_same_thread": False, "uri": True},
+        **_JSON,
     )
     _tune_sqlite(engine, writes=writes)
     return engine
 
 
-def create_views_engine_reading_log(views_url: str, log_url: str) -> tuple[Engine, str] | None:
+def create_views_engine_reading_log(views_url: str, log_url: str) -> Engine | None:
     """A writing engine on the views' SQLite database whose connections can also read the
-    log, attached read-only as `log`, and the name its events table has there; None on
-    other databases, and where the views share the log's file (there the views' write lock
-    is the log's too: a rebuild in one go would hold up every command while it ran)."""
+    log, attached read-only as `log`; None on other databases, and where the views share the
+    log's file (there the views' write lock is the log's too: a rebuild in one go would hold
+    up every command while it ran)."""
     views, log = make_url(views_url), make_url(log_url)
     if views.get_backend_name() != "sqlite" or log.get_backend_name() != "sqlite":
         return None
@@ -60,7 +64,7 @@ def create_views_engine_reading_log(views_url: str, log_url: str) -> tuple[Engin
     def _attach(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("ATTACH DATABASE ? AS log", (read_only,))
 
-    return engine, "log.events"
+    return engine
 
 
 def _tune_sqlite(engine: Engine, *, writes: bool) -> None:

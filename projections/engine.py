@@ -102,7 +102,7 @@ class ProjectionEngine:
             try:
                 self._wanted.discard(name)
                 for checkpoint in self._checkpoints(name):
-                    if not checkpoint.live and checkpoint.position == 0:
+                    if _fresh(checkpoint, self._clock()):  # checked again under its lock
                         self.rebuild_at_once(name, checkpoint.generation)
                     size = self._batch_size if checkpoint.live else self.rebuild_batch_size
                     while self.run_batch(name, checkpoint.generation, size) == size:

@@ -52,7 +52,7 @@ class WholeLog:
     read-only, so taking the views' write lock takes none on the log)."""
 
     engine: Engine
-    events: str  # the events table as the views' connection names it, e.g. `log.events`
+    events: str = "log.events"  # the log's table, as the views' connection names it
 
     def rebuild(
         self,

@@ -151,13 +151,14 @@ def placed_the_day_before(settings: Settings) -> None:
     log.dispose()
 
 
-def engine_for(settings: Settings, *, set_based: bool, **options: Any) -> ProjectionEngine:
+def engine_for(settings: Settings, **options: Any) -> ProjectionEngine:
+    """The engine as the service builds it on SQLite: set-based rebuilds on."""
     return ProjectionEngine(
         create_sync_engine(settings.views_url, writes=True),
         create_sync_engine(settings.views_url, writes=False),
         LogReader(create_sync_engine(settings.database_url, writes=False)),
         options.pop("projections", REBUILDABLE),
-        whole_log=whole_log(settings) if set_based else None,
+        whole_log=whole_log(settings),
         **options,
     )
 
@@ -181,15 +182,12 @@ def rows_of(settings: Settings, projection: Projection, generation: int) -> Rows
     return found
 
 
-def rebuilt(
-    settings: Settings, views: Engine, projection: Projection, *, set_based: bool
-) -> tuple[Rows, Rows, list[int]]:
+def rebuilt(settings: Settings, projection: Projection) -> tuple[Rows, Rows, list[int]]:
     """The live generation's rows as kept event by event, the rows of its rebuild, and the
     sizes of the rebuild's batches."""
     batches: list[int] = []
     engine = engine_for(
         settings,
-        set_based=set_based,
         projections=[projection],
         on_applied=lambda _name, events, _seconds: batches.append(events),
     )
@@ -217,13 +215,13 @@ def head(settings: Settings) -> int:
 
 @pytest.mark.parametrize("projection", REBUILDABLE, ids=lambda p: p.name)
 async def test_a_set_based_rebuild_builds_every_row_the_projector_builds(
-    projection: Projection, bus: CommandBus, settings: Settings, views: Engine
+    projection: Projection, bus: CommandBus, settings: Settings
 ):
     # Given a log of every path an order can take, and the view kept event by event
     await trade(bus, settings)
 
     # When the view is rebuilt from position 0
-    kept, rebuilt_rows, batches = rebuilt(settings, views, projection, set_based=True)
+    kept, rebuilt_rows, batches = rebuilt(settings, projection)
 
     # Then it was built in one go, up to the head, and not event by event
     assert projection.set_based is not None
@@ -239,7 +237,7 @@ async def test_searching_finds_orders_by_folded_words_in_a_set_based_rebuild(
     # Given ORDER_SEARCH rebuilt in one go
     await trade(bus, settings)
     search = next(p for p in PROJECTIONS if p.name == "order_search")
-    rebuilt(settings, views, search, set_based=True)
+    rebuilt(settings, search)
 
     # Then its full-text index is whole, and finds orders by words folded as the projector
     # folds them
@@ -280,7 +278,6 @@ async def test_a_log_with_payloads_only_python_reads_is_rebuilt_event_by_event(
     payload: tuple[int, str],
     bus: CommandBus,
     settings: Settings,
-    views: Engine,
     caplog: pytest.LogCaptureFixture,
 ):
     # Given a product added by such a payload
@@ -290,9 +287,7 @@ async def test_a_log_with_payloads_only_python_reads_is_rebuilt_event_by_event(
 
     # When the catalogue is rebuilt
     caplog.set_level(logging.INFO, logger="projections.engine")
-    kept, rebuilt_rows, batches = rebuilt(
-        settings, views, product_catalog.PROJECTION, set_based=True
-    )
+    kept, rebuilt_rows, batches = rebuilt(settings, product_catalog.PROJECTION)
 
     # Then it went event by event, to the same rows, the product included
     assert "payloads only Python reads" in caplog.text
@@ -320,11 +315,11 @@ def append_raw(
 
 
 async def test_events_after_a_set_based_rebuild_are_applied_to_its_rows_event_by_event(
-    bus: CommandBus, settings: Settings, views: Engine
+    bus: CommandBus, settings: Settings
 ):
     # Given every view kept live, and a rebuild of each done in one go up to the head
     await trade(bus, settings)
-    engine = engine_for(settings, set_based=True)
+    engine = engine_for(settings)
     try:
         engine.prepare()
         engine.catch_up_all()
@@ -387,7 +382,7 @@ class Interrupted(BaseException):
 
 
 async def test_an_interrupted_set_based_rebuild_is_not_tried_again(
-    bus: CommandBus, settings: Settings, views: Engine
+    bus: CommandBus, settings: Settings
 ):
     # Given a catalogue whose set-based rebuild is interrupted for good once it has written
     await trade(bus, settings)
@@ -396,7 +391,7 @@ async def test_an_interrupted_set_based_rebuild_is_not_tried_again(
         raise Interrupted
 
     broken = replace(product_catalog.PROJECTION, set_based=SetBased(interrupted))
-    engine = engine_for(settings, set_based=True, projections=[broken])
+    engine = engine_for(settings, projections=[broken])
     try:
         engine.prepare()
         engine.catch_up(broken.name)
@@ -417,7 +412,7 @@ async def test_an_interrupted_set_based_rebuild_is_not_tried_again(
 
 
 async def test_statements_that_fail_leave_the_rebuild_to_go_event_by_event(
-    bus: CommandBus, settings: Settings, views: Engine, caplog: pytest.LogCaptureFixture
+    bus: CommandBus, settings: Settings, caplog: pytest.LogCaptureFixture
 ):
     # Given a catalogue whose set-based statements fail halfway
     await trade(bus, settings)
@@ -432,7 +427,7 @@ async def test_statements_that_fail_leave_the_rebuild_to_go_event_by_event(
     )
 
     # When it is rebuilt
-    kept, rebuilt_rows, batches = rebuilt(settings, views, broken, set_based=True)
+    kept, rebuilt_rows, batches = rebuilt(settings, broken)
 
     # Then nothing of the statements is left, and one batch built it all, event by event
     assert "set-based rebuild failed" in caplog.text
@@ -444,7 +439,7 @@ def test_only_views_in_a_sqlite_file_of_their_own_read_the_whole_log(tmp_path: P
     # Given the default: the views beside the log, in a file of their own
     log = f"sqlite+aiosqlite:///{tmp_path}/orders.db"
     apart = whole_log(Settings(database_url=log))
-    assert apart is not None and apart.events == "log.events"
+    assert apart is not None
     apart.engine.dispose()
     # Then views in the log's own file (their write lock is the log's: a rebuild in one go
     # would hold up every command), or on PostgreSQL, rebuild event by event
