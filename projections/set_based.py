@@ -34,6 +34,7 @@ from domain.events import EVENT_TYPES
 
 # Physical table names by logical name, and the log's events table as the statements name it.
 Statements = Callable[[Mapping[str, str], str], list[str]]
+LOG_EVENTS = "log.events"  # the log's table, attached as `log` (orders/database.py)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,6 @@ class WholeLog:
     read-only, so taking the views' write lock takes none on the log)."""
 
     engine: Engine
-    events: str = "log.events"  # the log's table, as the views' connection names it
 
     def rebuild(
         self,
@@ -71,18 +71,18 @@ class WholeLog:
         types = ", ".join(f"'{name}'" for name in sorted(handled))
         digits = "[0-9]" * 19  # a value's, after its colon (anywhere, the scan costs 7x more)
         only_python = f"""
-            SELECT 1 FROM {self.events}
+            SELECT 1 FROM {LOG_EVENTS}
             WHERE {older} OR type IN ({types}) AND (data GLOB '*\\ud[89abcdefABCDEF]*'
                OR data GLOB '*:{digits}*' OR data GLOB '*:-{digits}*')
             LIMIT 1"""
         if conn.exec_driver_sql(only_python).first():
             return None
-        head = f"SELECT coalesce(max(position), 0) FROM {self.events}"
+        head = f"SELECT coalesce(max(position), 0) FROM {LOG_EVENTS}"
         through = int(conn.exec_driver_sql(head).scalar_one())
         database = conn.connection.driver_connection
         assert database is not None  # a connection in use has its driver's
         for name, function in set_based.functions.items():
             database.create_function(name, 1, function, deterministic=True)
-        for statement in set_based.statements(tables, self.events):
+        for statement in set_based.statements(tables, LOG_EVENTS):
             conn.exec_driver_sql(statement, {"through": through})
         return through
