@@ -26,6 +26,7 @@ connection is given, rebuilds go event by event.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
@@ -62,27 +63,45 @@ class WholeLog:
         tables: Mapping[str, str],
     ) -> int | None:
         """Fill `tables` (empty, at position 0) from the log up to its head as this transaction
-        sees it, and return that head; None, having done nothing, where an event of the
+        sees it, and return that head; None, having undone everything, where an event of the
         `handled` types carries a payload only Python reads as the projectors expect."""
+        head = f"SELECT coalesce(max(position), 0) FROM {LOG_EVENTS}"
+        through = int(conn.exec_driver_sql(head).scalar_one())
+        # The log is searched for such payloads on another connection (and core) while the
+        # statements run: events up to `through` are the same in any later snapshot.
+        with ThreadPoolExecutor(max_workers=1) as probe:
+            only_python = probe.submit(self._only_python, handled, through)
+            database = conn.connection.driver_connection
+            assert database is not None  # a connection in use has its driver's
+            for name, function in set_based.functions.items():
+                database.create_function(name, 1, function, deterministic=True)
+            for statement in set_based.statements(tables, LOG_EVENTS):
+                conn.exec_driver_sql(statement, {"through": through})
+            if only_python.result():
+                conn.rollback()
+                return None
+        return through
+
+    def _only_python(self, handled: frozenset[str], through: int) -> bool:
+        """Whether an event of the `handled` types up to `through` is of an older schema
+        version, or its payload holds what SQLite would read otherwise than Python."""
         older = " OR ".join(
             f"schema_version <> {EVENT_TYPES[name].schema_version} AND type = '{name}'"
             for name in sorted(handled)
         )
         types = ", ".join(f"'{name}'" for name in sorted(handled))
         digits = "[0-9]" * 19  # a value's, after its colon (anywhere, the scan costs 7x more)
-        only_python = f"""
+        search = f"""
             SELECT 1 FROM {LOG_EVENTS}
-            WHERE {older} OR type IN ({types}) AND (data GLOB '*\\ud[89abcdefABCDEF]*'
-               OR data GLOB '*:{digits}*' OR data GLOB '*:-{digits}*')
+            WHERE position <= ? AND ({older} OR type IN ({types}) AND (
+                data GLOB '*\\ud[89abcdefABCDEF]*'
+                OR data GLOB '*:{digits}*' OR data GLOB '*:-{digits}*'))
             LIMIT 1"""
-        if conn.exec_driver_sql(only_python).first():
-            return None
-        head = f"SELECT coalesce(max(position), 0) FROM {LOG_EVENTS}"
-        through = int(conn.exec_driver_sql(head).scalar_one())
-        database = conn.connection.driver_connection
-        assert database is not None  # a connection in use has its driver's
-        for name, function in set_based.functions.items():
-            database.create_function(name, 1, function, deterministic=True)
-        for statement in set_based.statements(tables, LOG_EVENTS):
-            conn.exec_driver_sql(statement, {"through": through})
-        return through
+        connection = self.engine.raw_connection()  # no BEGIN IMMEDIATE: it only reads
+        try:
+            cursor = connection.cursor()
+            found = cursor.execute(search, (through,)).fetchone() is not None
+            cursor.close()
+            return found
+        finally:
+            connection.close()
