@@ -126,7 +126,14 @@ def rebuild(engine: ProjectionEngine, name: str, generation: int) -> None:
     bar (events, rate, time left) on the terminal."""
     head = max(engine.operations.head(), 1)
     with tqdm(total=head, desc=name, unit=" events", unit_scale=True) as bar:
-        engine.rebuild_at_once(name, generation)  # where the view has set-based statements
+
+        def advanced() -> None:
+            nonlocal head
+            done = engine.operations.checkpoint(name, generation)
+            head = max(engine.operations.head(), head)
+            bar.total = head
+            bar.update((done.position if done else head) - bar.n)
+
         while (checkpoint := engine.operations.checkpoint(name, generation)) is not None:
             if checkpoint.live:
                 break
@@ -134,9 +141,5 @@ def rebuild(engine: ProjectionEngine, name: str, generation: int) -> None:
                 bar.close()
                 print(f"{name}: the rebuild stopped: {checkpoint.error}", file=sys.stderr)
                 return
-            engine.run_batch(name, generation, engine.rebuild_batch_size)
-            done = engine.operations.checkpoint(name, generation)
-            head = max(engine.operations.head(), head)
-            bar.total = head
-            bar.update((done.position if done else head) - bar.n)
+            engine.fill(name, generation, advanced)
     print(f"{name}: generation {generation} is live")

@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 from domain.events import CustomerRegistered, Event, OrderCancelled, OrderCreated
 from domain.log import RecordedEvent
 from projections.projection import Change, Projection, Put, RowKey, Rows, table_of
-from projections.set_based import SetBased
+from projections.set_based import IN_RANGE, SetBased, inserted_in_range
 
 CUSTOMERS, ORDERS = "customer_summary", "customer_summary_orders"
 
@@ -57,14 +57,15 @@ def project(event: Event, _meta: RecordedEvent, rows: Rows) -> list[Change]:
 
 
 def set_based(tables: Mapping[str, str], events: str) -> list[str]:
-    """The customers, each order of a known customer with its total, then per customer the
-    orders counted and their totals less the cancelled ones' (projections/set_based.py)."""
+    """The customers registered in the range, each order of a known customer created in it
+    with its total, then per customer the orders created in the range counted and their
+    totals added, less those of the orders cancelled in it (projections/set_based.py)."""
     customers, orders = tables[CUSTOMERS], tables[ORDERS]
     return [
         f"""
         INSERT INTO {customers} (customer_id, name, email, order_count, lifetime_value_cents)
         SELECT data ->> '$.customer_id', data ->> '$.name', data ->> '$.email', 0, 0
-        FROM {events} WHERE type = 'CustomerRegistered' AND position <= :through
+        FROM {events} WHERE type = 'CustomerRegistered' AND {IN_RANGE}
         """,
         f"""
         INSERT INTO {orders} (order_id, customer_id, total_cents)
@@ -73,23 +74,28 @@ def set_based(tables: Mapping[str, str], events: str) -> list[str]:
                                     * (line.value ->> '$.quantity')), 0)
                 FROM json_each(e.data, '$.lines') line)
         FROM {events} e JOIN {customers} c ON c.customer_id = e.data ->> '$.customer_id'
-        WHERE e.type = 'OrderCreated' AND e.position <= :through
+        WHERE e.type = 'OrderCreated' AND e.{IN_RANGE}
         ORDER BY 1  -- the primary key's index filled in order
         """,
         f"""
         WITH placed AS (
             SELECT customer_id, count(*) AS orders, sum(total_cents) AS value
-            FROM {orders} GROUP BY customer_id
-        ), cancelled AS (
-            SELECT o.customer_id, sum(o.total_cents) AS value
-            FROM {events} e JOIN {orders} o ON o.order_id = e.data ->> '$.order_id'
-            WHERE e.type = 'OrderCancelled' AND e.position <= :through
-            GROUP BY o.customer_id
+            FROM {orders} WHERE {inserted_in_range(ORDERS)} GROUP BY customer_id
         )
         UPDATE {customers}
-        SET order_count = p.orders, lifetime_value_cents = p.value - coalesce(x.value, 0)
-        FROM placed p LEFT JOIN cancelled x USING (customer_id)
-        WHERE p.customer_id = {customers}.customer_id
+        SET order_count = order_count + p.orders,
+            lifetime_value_cents = lifetime_value_cents + p.value
+        FROM placed p WHERE p.customer_id = {customers}.customer_id
+        """,
+        f"""
+        WITH cancelled AS (
+            SELECT o.customer_id, sum(o.total_cents) AS value
+            FROM {events} e JOIN {orders} o ON o.order_id = e.data ->> '$.order_id'
+            WHERE e.type = 'OrderCancelled' AND e.{IN_RANGE}
+            GROUP BY o.customer_id
+        )
+        UPDATE {customers} SET lifetime_value_cents = lifetime_value_cents - x.value
+        FROM cancelled x WHERE x.customer_id = {customers}.customer_id
         """,
     ]
 

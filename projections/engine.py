@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
@@ -32,6 +33,16 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
+@dataclass(frozen=True)
+class Ranges:
+    """How a set-based rebuild sizes its ranges (`ProjectionEngine.fill`)."""
+
+    first: int = 100_000  # positions of the log
+    least: int = 10_000
+    seconds: float = 1.0  # the views' write lock held by each, which live projections await
+    pause: float = 0.12  # after each: SQLite's busy handler waits up to 100 ms between tries
+
+
 class ProjectionEngine:
     def __init__(
         self,
@@ -42,6 +53,7 @@ class ProjectionEngine:
         *,
         batch_size: int = 500,
         rebuild_batch_size: int = 5_000,
+        ranges: Ranges = Ranges(),
         max_attempts: int = 5,
         backoff: timedelta = timedelta(milliseconds=200),
         clock: Clock = lambda: datetime.now(UTC),
@@ -57,7 +69,9 @@ class ProjectionEngine:
         self._batch_size = batch_size
         self.rebuild_batch_size = rebuild_batch_size  # a rebuild runs alone, far behind
         self._clock = clock
-        self._whole_log = whole_log  # where a rebuild from 0 may run set-based statements
+        self._whole_log = whole_log  # where a rebuild may run set-based statements
+        self._ranges = ranges
+        self._by_events_until: dict[tuple[str, int], int] = {}  # past a range refused
         self._on_applied = on_applied
         kept = dict(mirrors or {})  # projection name -> the copy kept of its main table
         self._store = CheckpointStore(self.projections, clock, max_attempts, backoff)
@@ -102,10 +116,10 @@ class ProjectionEngine:
             try:
                 self._wanted.discard(name)
                 for checkpoint in self._checkpoints(name):
-                    if _fresh(checkpoint, self._clock()):  # checked again under its lock
-                        self.rebuild_at_once(name, checkpoint.generation)
-                    size = self._batch_size if checkpoint.live else self.rebuild_batch_size
-                    while self.run_batch(name, checkpoint.generation, size) == size:
+                    if not checkpoint.live:
+                        self.fill(name, checkpoint.generation)
+                        continue
+                    while self.run_batch(name, checkpoint.generation) == self._batch_size:
                         pass
             finally:
                 self._running[name].release()
@@ -225,42 +239,89 @@ class ProjectionEngine:
         self._applier.announce(applied)
         return applied.consumed
 
-    def rebuild_at_once(self, name: str, generation: int) -> None:
-        """Fill a generation still at position 0 up to the head in one transaction, with the
-        projection's set-based statements where it has them; the batches that follow take
-        the rest (and, where this declined or failed, everything, event by event).
+    def fill(
+        self, name: str, generation: int, on_progress: Callable[[], None] = lambda: None
+    ) -> None:
+        """Move a generation being rebuilt on towards the head: by the projection's set-based
+        statements where it has them and they apply, else a batch at a time, event by event
+        (`on_progress` is called after each range and batch). It returns at the head, where
+        the last batch promotes it, or where a batch stops short (an event that failed)."""
+        while True:
+            self._set_based_ranges(name, generation, on_progress)
+            consumed = self.run_batch(name, generation, self.rebuild_batch_size)
+            on_progress()
+            if consumed < self.rebuild_batch_size:
+                return
 
-        A generation gets one attempt: it is claimed (`attempts` = 1, committed) before the
-        statements run, so one interrupted for good (a time limit, a kill) or refused is not
-        run again from 0 at every wake-up; the batches then go event by event, and the first
-        one to commit sets `attempts` back to 0. A stopped generation, or one waiting out a
+    def _set_based_ranges(self, name: str, generation: int, on_range: Callable[[], None]) -> None:
+        """Set-based ranges, one after another, until one moves less than it might.
+
+        Each range is sized to hold the views' write lock for about `Ranges.seconds`, from
+        its predecessor's rate, and is followed by a pause longer than SQLite's longest wait
+        between two tries for a lock, in which live projections get their turn."""
+        most = self._ranges.first
+        while True:
+            started = time.perf_counter()
+            moved = self.run_set_based(name, generation, most)
+            if moved:
+                on_range()
+            if moved < most or not self._behind(name, generation):
+                return
+            rate = moved / max(time.perf_counter() - started, 1e-3)
+            most = max(int(rate * self._ranges.seconds), self._ranges.least)
+            time.sleep(self._ranges.pause)
+
+    def _behind(self, name: str, generation: int) -> bool:
+        checkpoint = self.operations.checkpoint(name, generation)
+        return checkpoint is not None and checkpoint.position < self._log.head()
+
+    def run_set_based(self, name: str, generation: int, most: int) -> int:
+        """At most `most` positions of the log applied to a generation being rebuilt by the
+        projection's set-based statements, in one transaction; returns how many positions it
+        moved the checkpoint on (0: at the head, or left to the batches, event by event).
+
+        Each range is claimed first (`attempts` = 1, committed): after one interrupted (a
+        kill, a time limit) the next batch goes event by event, and its commit sets
+        `attempts` back to 0. Past a range that failed or was refused, in this process,
+        batches go event by event up to its end. A stopped generation, or one waiting out a
         back-off, is left to them as well."""
         projection = self.projections[name]
         if self._whole_log is None or projection.set_based is None:
-            return
+            return 0
         with self._views.begin() as conn:
-            checkpoint = self._store.lock(conn, name, generation)
-            if checkpoint is None or not _fresh(checkpoint, self._clock()):
-                return
-            self._store.set(conn, checkpoint, attempts=1)
+            claimed = self._store.lock(conn, name, generation)
+            if claimed is None or not _set_based_may_run(claimed, self._clock()):
+                return 0
+            if claimed.position < self._by_events_until.get((name, generation), 0):
+                return 0
+            self._store.set(conn, claimed, attempts=1)
         started = time.perf_counter()
         try:
             with self._whole_log.engine.begin() as conn:
                 checkpoint = self._store.lock(conn, name, generation)
-                if checkpoint is None or checkpoint.live or checkpoint.position:
-                    return  # another runner went on meanwhile
+                if checkpoint is None or checkpoint.live or checkpoint.position != claimed.position:
+                    return 0  # another runner went on meanwhile
                 tables = {k: t.name for k, t in self._store.tables(name, generation).items()}
-                through = self._whole_log.rebuild(
-                    conn, projection.set_based, projection.handled_types, tables
+                through = self._whole_log.apply(
+                    conn,
+                    projection.set_based,
+                    projection.handled_types,
+                    tables,
+                    after=checkpoint.position,
+                    most=most,
                 )
                 if through is None:
                     log.info("projection %s: payloads only Python reads; event by event", name)
-                    return
+                    self._by_events_until[name, generation] = claimed.position + most
+                    return 0
                 self._store.advance(conn, checkpoint, through, at_head=False)
-        except Exception:  # undone whole: the batches that follow rebuild it event by event
+        except Exception:  # undone whole: the batches that follow go on event by event
             log.warning("projection %s: set-based rebuild failed", name, exc_info=True)
-            return
-        self._on_applied(name, through, time.perf_counter() - started)
+            self._by_events_until[name, generation] = claimed.position + most
+            return 0
+        if through > claimed.position:
+            self._on_applied(name, through - claimed.position, time.perf_counter() - started)
+        return through - claimed.position
 
     def _fail_next(self, name: str, generation: int, error: Exception) -> None:
         """Record `error` as the failure of the event after the checkpoint."""
@@ -272,10 +333,9 @@ class ProjectionEngine:
                 self._store.record_failure(conn, checkpoint, checkpoint.position, failed_at, error)
 
 
-def _fresh(checkpoint: Checkpoint, now: datetime) -> bool:
-    """A generation being rebuilt that nothing has been applied to or tried on yet."""
-    untouched = not (checkpoint.live or checkpoint.position or checkpoint.attempts)
-    return untouched and checkpoint.runnable(now)
+def _set_based_may_run(checkpoint: Checkpoint, now: datetime) -> bool:
+    """A generation being rebuilt whose last range, set-based or not, went through."""
+    return not (checkpoint.live or checkpoint.attempts) and checkpoint.runnable(now)
 
 
 def _no_events_fault(error: BaseException) -> bool:

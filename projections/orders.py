@@ -23,6 +23,7 @@ from domain.events import (
 )
 from domain.log import RecordedEvent
 from projections.projection import Change, Put, Row, RowKey, Rows
+from projections.set_based import IN_RANGE
 
 ORDER_EVENTS = frozenset(
     {CustomerRegistered, OrderCreated, OrderConfirmed, OrderShipped, OrderDelivered, OrderCancelled}
@@ -126,9 +127,10 @@ _STATUS_AFTER = {cls.__name__: status.value for cls, status in STATUS_AFTER.item
 def order_rows_set_based(
     orders: str, customers: str, tables: Mapping[str, str], events: str, *, words: str = ""
 ) -> list[str]:
-    """The customers, every order as created, then each moved on to its last status
-    (projections/set_based.py); `words`, an SQL expression over the new row's customer name
-    and e-mail, product names and address, fills a `words` column too."""
+    """The customers registered and the orders created in the range, then each order moved
+    in it (created in it or before) on to its last status there (projections/set_based.py);
+    `words`, an SQL expression over the new row's customer name and e-mail, product names
+    and address, fills a `words` column too."""
     words_column, words_value = "", ""
     if words:
         words_column = ", words"
@@ -145,7 +147,7 @@ def order_rows_set_based(
         f"""
         INSERT INTO {tables[customers]} (customer_id, name, email)
         SELECT data ->> '$.customer_id', data ->> '$.name', data ->> '$.email'
-        FROM {events} WHERE type = 'CustomerRegistered' AND position <= :through
+        FROM {events} WHERE type = 'CustomerRegistered' AND {IN_RANGE}
         """,
         f"""
         INSERT INTO {tables[orders]} (order_id, customer_id, customer_name, customer_email,
@@ -157,15 +159,14 @@ def order_rows_set_based(
                o.recorded_at, o.recorded_at, o.version{words_value}
         FROM {events} o
         LEFT JOIN {tables[customers]} c ON c.customer_id = o.data ->> '$.customer_id'
-        WHERE o.type = 'OrderCreated' AND o.position <= :through
+        WHERE o.type = 'OrderCreated' AND o.{IN_RANGE}
         ORDER BY 1  -- the primary key's index filled in order
         """,
         f"""
         WITH moved AS (  -- each order's last move: the status and version it left
             SELECT data ->> '$.order_id' AS order_id, max(position), type, version, recorded_at
             FROM {events}
-            WHERE type IN ({", ".join(f"'{event}'" for event in _STATUS_AFTER)})
-              AND position <= :through
+            WHERE type IN ({", ".join(f"'{event}'" for event in _STATUS_AFTER)}) AND {IN_RANGE}
             GROUP BY 1
         )
         UPDATE {tables[orders]}
@@ -175,7 +176,7 @@ def order_rows_set_based(
         f"""
         WITH cancelled AS (
             SELECT data ->> '$.order_id' AS order_id, max(position), data ->> '$.reason' AS reason
-            FROM {events} WHERE type = 'OrderCancelled' AND position <= :through GROUP BY 1
+            FROM {events} WHERE type = 'OrderCancelled' AND {IN_RANGE} GROUP BY 1
         )
         UPDATE {tables[orders]} SET cancel_reason = x.reason
         FROM cancelled x WHERE x.order_id = {tables[orders]}.order_id

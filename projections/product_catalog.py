@@ -16,7 +16,7 @@ from domain.events import (
 )
 from domain.log import RecordedEvent
 from projections.projection import Change, Projection, Put, RowKey, Rows, table_of
-from projections.set_based import SetBased
+from projections.set_based import IN_RANGE, SetBased
 
 PRODUCTS = "product_catalog"
 
@@ -88,45 +88,46 @@ def project(event: Event, meta: RecordedEvent, rows: Rows) -> list[Change]:
 
 
 def set_based(tables: Mapping[str, str], events: str) -> list[str]:
-    """Each product as added, with the sums of its stock moves after that, its last price
-    and the version of its last event (projections/set_based.py)."""
+    """Each product added in the range, as added; then each product moved in the range with
+    the sums of its stock moves there, its last price there and the version of its last event
+    (projections/set_based.py)."""
+    products = tables[PRODUCTS]
     return [
         f"""
-        WITH added AS MATERIALIZED (
-            SELECT data ->> '$.product_id' AS product_id, position, version, data
-            FROM {events} WHERE type = 'ProductAdded' AND position <= :through
-        ), moved AS MATERIALIZED (
-            SELECT a.product_id, e.type, e.position, e.version,
-                   e.data ->> '$.quantity' AS quantity, e.data ->> '$.price_cents' AS price
-            FROM {events} e
-            JOIN added a ON a.product_id = e.data ->> '$.product_id' AND e.position > a.position
-            WHERE e.type IN ('ProductRestocked', 'ProductPriceChanged', 'StockReserved',
-                             'StockReleased', 'StockShipped')
-              AND e.position <= :through
+        INSERT INTO {products} (product_id, sku, name, description, price_cents,
+            stock_on_hand, reserved, available, version, folded)
+        SELECT data ->> '$.product_id', data ->> '$.sku', data ->> '$.name',
+               data ->> '$.description', data ->> '$.price_cents', data ->> '$.initial_stock',
+               0, data ->> '$.initial_stock', version,
+               casefold((data ->> '$.name') || ' ' || (data ->> '$.sku'))
+        FROM {events} WHERE type = 'ProductAdded' AND {IN_RANGE}
+        """,
+        f"""
+        WITH moved AS MATERIALIZED (
+            SELECT data ->> '$.product_id' AS product_id, type, position, version,
+                   data ->> '$.quantity' AS quantity, data ->> '$.price_cents' AS price
+            FROM {events}
+            WHERE type IN ('ProductRestocked', 'ProductPriceChanged', 'StockReserved',
+                           'StockReleased', 'StockShipped') AND {IN_RANGE}
         ), totals AS (
             SELECT product_id, max(position), version,  -- the version of the last event
                    sum(CASE type WHEN 'ProductRestocked' THEN quantity
-                                 WHEN 'StockShipped' THEN -quantity ELSE 0 END) AS on_hand,
+                                 WHEN 'StockShipped' THEN -quantity ELSE 0 END) AS on_hand_by,
                    sum(CASE type WHEN 'StockReserved' THEN quantity
                                  WHEN 'StockReleased' THEN -quantity
-                                 WHEN 'StockShipped' THEN -quantity ELSE 0 END) AS reserved
+                                 WHEN 'StockShipped' THEN -quantity ELSE 0 END) AS reserved_by
             FROM moved GROUP BY product_id
         ), prices AS (
             SELECT product_id, max(position), price  -- the last price
             FROM moved WHERE type = 'ProductPriceChanged' GROUP BY product_id
-        ), products AS (
-            SELECT a.product_id, a.data, coalesce(p.price, a.data ->> '$.price_cents') AS price,
-                   (a.data ->> '$.initial_stock') + coalesce(t.on_hand, 0) AS on_hand,
-                   coalesce(t.reserved, 0) AS reserved, coalesce(t.version, a.version) AS version
-            FROM added a LEFT JOIN totals t USING (product_id) LEFT JOIN prices p USING (product_id)
         )
-        INSERT INTO {tables[PRODUCTS]} (product_id, sku, name, description, price_cents,
-            stock_on_hand, reserved, available, version, folded)
-        SELECT product_id, data ->> '$.sku', data ->> '$.name', data ->> '$.description', price,
-               on_hand, reserved, on_hand - reserved, version,
-               casefold((data ->> '$.name') || ' ' || (data ->> '$.sku'))
-        FROM products
-        """
+        UPDATE {products}
+        SET stock_on_hand = stock_on_hand + t.on_hand_by, reserved = reserved + t.reserved_by,
+            available = stock_on_hand + t.on_hand_by - reserved - t.reserved_by,
+            price_cents = coalesce(p.price, price_cents), version = t.version
+        FROM totals t LEFT JOIN prices p USING (product_id)
+        WHERE t.product_id = {products}.product_id
+        """,
     ]
 
 

@@ -11,7 +11,7 @@ from sqlmodel import JSON, Field, SQLModel
 from domain.events import Event, OrderCancelled, OrderCreated
 from domain.log import RecordedEvent
 from projections.projection import Change, Projection, Put, Row, RowKey, Rows, table_of
-from projections.set_based import SetBased
+from projections.set_based import IN_RANGE, SetBased, inserted_in_range
 
 DAYS, PRODUCTS, ORDERS = "sales_daily", "sales_products", "sales_orders"
 
@@ -94,19 +94,20 @@ def _count(rows: Rows, day: str, lines: list[Row], *, sign: int) -> list[Change]
 
 
 def set_based(tables: Mapping[str, str], events: str) -> list[str]:
-    """Every order sold, in the order placed; then the days and the products summed over
-    them, each order counted once and taken back once per cancellation
+    """Every order sold in the range, in the order placed; then the sums over the orders
+    placed in it and, negated, those cancelled in it, added to their days and products
     (projections/set_based.py). Recorded times are UTC text: a day is its first ten
     characters."""
     days, products, orders = tables[DAYS], tables[PRODUCTS], tables[ORDERS]
     price, quantity = "(line.value ->> '$.unit_price_cents')", "(line.value ->> '$.quantity')"
     signed = f"""
-        WITH signed AS (  -- each order sold, and again, negated, per cancellation
-            SELECT rowid AS placed, day, lines, 1 AS sign FROM {orders}
+        WITH signed AS (  -- each order placed in the range, and negated, each cancelled in it
+            SELECT rowid AS placed, day, lines, 1 AS sign
+            FROM {orders} WHERE {inserted_in_range(ORDERS)}
             UNION ALL
             SELECT o.rowid, o.day, o.lines, -1
             FROM {events} e JOIN {orders} o ON o.order_id = e.data ->> '$.order_id'
-            WHERE e.type = 'OrderCancelled' AND e.position <= :through
+            WHERE e.type = 'OrderCancelled' AND e.{IN_RANGE}
         )"""
     return [
         f"""
@@ -116,7 +117,7 @@ def set_based(tables: Mapping[str, str], events: str) -> list[str]:
                     json_remove(line.value, '$.unit_price_cents'),
                     '$.revenue_cents', {price} * {quantity}))
                 FROM json_each(data, '$.lines') line)
-        FROM {events} WHERE type = 'OrderCreated' AND position <= :through
+        FROM {events} WHERE type = 'OrderCreated' AND {IN_RANGE}
         ORDER BY position  -- rowids in the order placed: the last name a product sold under
         """,
         f"""{signed}
@@ -124,17 +125,26 @@ def set_based(tables: Mapping[str, str], events: str) -> list[str]:
         SELECT s.day, sum(CASE line.key WHEN 0 THEN s.sign ELSE 0 END),  -- once an order
                sum(s.sign * (line.value ->> '$.quantity')),
                sum(s.sign * (line.value ->> '$.revenue_cents'))
-        FROM signed s, json_each(s.lines) line GROUP BY s.day
+        FROM signed s, json_each(s.lines) line WHERE true GROUP BY s.day
+        ON CONFLICT (day) DO UPDATE SET orders = orders + excluded.orders,
+            items_sold = items_sold + excluded.items_sold,
+            revenue_cents = revenue_cents + excluded.revenue_cents
         """,
-        f"""{signed}
-        INSERT INTO {products} (product_id, product_name, units_sold, revenue_cents)
-        SELECT product_id, product_name, units, revenue FROM (
+        f"""{signed}, sold AS (
             SELECT line.value ->> '$.product_id' AS product_id,
-                   max(s.placed), line.value ->> '$.product_name' AS product_name,
+                   max(CASE WHEN s.sign > 0 THEN s.placed END) AS placed,
+                   line.value ->> '$.product_name' AS product_name,  -- of the last placed
                    sum(s.sign * (line.value ->> '$.quantity')) AS units,
                    sum(s.sign * (line.value ->> '$.revenue_cents')) AS revenue
             FROM signed s, json_each(s.lines) line GROUP BY 1
         )
+        INSERT INTO {products} (product_id, product_name, units_sold, revenue_cents)
+        SELECT s.product_id, CASE WHEN s.placed IS NULL THEN p.product_name  -- none placed
+                                  ELSE s.product_name END, s.units, s.revenue
+        FROM sold s LEFT JOIN {products} p USING (product_id) WHERE true
+        ON CONFLICT (product_id) DO UPDATE SET product_name = excluded.product_name,
+            units_sold = units_sold + excluded.units_sold,
+            revenue_cents = revenue_cents + excluded.revenue_cents
         """,
     ]
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import replace
@@ -43,7 +45,7 @@ from orders.bootstrap import whole_log
 from orders.database import create_sync_engine
 from orders.settings import Settings
 from projections import product_catalog
-from projections.engine import ProjectionEngine
+from projections.engine import ProjectionEngine, Ranges
 from projections.generations import GenerationTables
 from projections.projection import Projection
 from projections.registry import PROJECTIONS
@@ -182,14 +184,17 @@ def rows_of(settings: Settings, projection: Projection, generation: int) -> Rows
     return found
 
 
-def rebuilt(settings: Settings, projection: Projection) -> tuple[Rows, Rows, list[int]]:
-    """The live generation's rows as kept event by event, the rows of its rebuild, and the
-    sizes of the rebuild's batches."""
+def rebuilt(
+    settings: Settings, projection: Projection, *, first: int = 0, **options: Any
+) -> tuple[Rows, Rows, list[int]]:
+    """The live generation's rows as kept event by event, the rows of its rebuild (its
+    `first` events applied event by event), and the sizes of the rebuild's batches."""
     batches: list[int] = []
     engine = engine_for(
         settings,
         projections=[projection],
         on_applied=lambda _name, events, _seconds: batches.append(events),
+        **options,
     )
     try:
         engine.prepare()
@@ -197,6 +202,8 @@ def rebuilt(settings: Settings, projection: Projection) -> tuple[Rows, Rows, lis
         kept = rows_of(settings, projection, 1)
         batches.clear()
         assert engine.operations.rebuild(projection.name) == 2
+        if first:
+            engine.run_batch(projection.name, 2, first)
         engine.catch_up(projection.name)
         assert engine.generations(projection.name) == [2], "the rebuild did not go live"
         return kept, rows_of(settings, projection, 2), batches
@@ -229,6 +236,74 @@ async def test_a_set_based_rebuild_builds_every_row_the_projector_builds(
     # And every table holds exactly the rows the projector wrote
     assert all(kept.values()), "the log left a table of the view empty: it tests nothing"
     assert rebuilt_rows == kept
+
+
+@pytest.mark.parametrize("projection", REBUILDABLE, ids=lambda p: p.name)
+async def test_a_set_based_rebuild_range_by_range_builds_every_row_the_projector_builds(
+    projection: Projection, bus: CommandBus, settings: Settings
+):
+    # Given the same log, and the view kept event by event
+    await trade(bus, settings)
+
+    # When the view is rebuilt 13 events event by event, then 5 positions at a time: ranges
+    # that part orders from their later steps, cancellations from their orders, a product's
+    # stock moves from one another and from its price changes
+    kept, rebuilt_rows, batches = rebuilt(
+        settings, projection, first=13, ranges=Ranges(first=5, least=5, seconds=0, pause=0)
+    )
+
+    # Then every range after the first 13 was applied set-based, up to the head
+    rest = head(settings) - 13
+    assert batches == [13] + [5] * (rest // 5) + [rest % 5] * (rest % 5 > 0) + [0]
+    # And every table holds exactly the rows the projector wrote
+    assert rebuilt_rows == kept
+
+
+async def test_a_live_write_gets_the_views_lock_between_two_ranges_of_a_rebuild(
+    bus: CommandBus, settings: Settings
+):
+    # Given a rebuild in ranges of 30 positions, each holding the views' write lock 0.4 s,
+    # (long enough for SQLite's busy handler to wait its longest between two tries)
+    await trade(bus, settings)
+    catalog = product_catalog.PROJECTION
+    assert catalog.set_based is not None
+
+    def slow(tables: Mapping[str, str], events: str) -> list[str]:
+        return [*catalog.set_based.statements(tables, events), "SELECT pause('0.4')"]
+
+    functions = {**catalog.set_based.functions, "pause": lambda s: str(time.sleep(float(s)))}
+    slowly = replace(catalog, set_based=SetBased(slow, functions))
+    ranges: list[float] = []
+    engine = engine_for(
+        settings,
+        projections=[slowly],
+        ranges=Ranges(first=30, least=30, seconds=0),
+        on_applied=lambda _name, _events, _seconds: ranges.append(time.perf_counter()),
+    )
+    try:
+        engine.prepare()
+        engine.catch_up(slowly.name)
+        engine.operations.rebuild(slowly.name)
+        rebuilding = threading.Thread(target=engine.catch_up, args=(slowly.name,))
+        rebuilding.start()
+
+        # When a live projection's write asks for that lock once the first range is done
+        while not ranges:
+            time.sleep(0.001)
+        writer = create_sync_engine(settings.views_url, writes=True)
+        with writer.begin() as conn:
+            conn.execute(text("CREATE TABLE live_write (n INTEGER)"))
+        written = time.perf_counter()
+        writer.dispose()
+        rebuilding.join()
+
+        # Then it got the lock in the pause after the first or the second range, not after
+        # the last
+        assert head(settings) > 4 * 30, "the log is too short for five ranges"
+        assert len([at for at in ranges if at < written]) <= 2
+        assert engine.generations(slowly.name) == [2]
+    finally:
+        engine.close()
 
 
 async def test_searching_finds_orders_by_folded_words_in_a_set_based_rebuild(
@@ -296,6 +371,35 @@ async def test_a_log_with_payloads_only_python_reads_is_rebuilt_event_by_event(
     assert any(row[0] == "old" for row in kept["product_catalog"])
 
 
+async def test_past_a_range_it_refused_a_rebuild_goes_on_set_based(
+    bus: CommandBus, settings: Settings
+):
+    # Given a log with a payload only Python reads in its middle (a product of an older
+    # schema version added, then more orders and steps)
+    await trade(bus, settings)
+    schema_version, data = ONLY_PYTHON["older schema"]
+    refused = append_raw(settings, "product-old", "ProductAdded", schema_version, data)
+    await more_trade(bus, settings)
+
+    # When the catalogue is rebuilt in ranges of 10 positions, in batches of 4 events
+    tens = Ranges(first=10, least=10, seconds=0, pause=0)
+    kept, rebuilt_rows, batches = rebuilt(
+        settings, product_catalog.PROJECTION, ranges=tens, rebuild_batch_size=4
+    )
+
+    # Then the ranges before the one it refused went set-based, that one event by event,
+    # and the ranges after it set-based again, to the same rows
+    whole = (refused - 1) // 10  # ranges before the one holding the refused payload
+    expected, position = [10] * whole, whole * 10
+    while position < (whole + 1) * 10:
+        expected, position = [*expected, 4], position + 4
+    while head(settings) - position >= 10:
+        expected, position = [*expected, 10], position + 10
+    expected += [head(settings) - position] * (head(settings) > position) + [0]  # live
+    assert batches == expected
+    assert rebuilt_rows == kept
+
+
 def append_raw(
     settings: Settings, stream_id: str, type_: str, schema_version: int, data: str
 ) -> int:
@@ -325,7 +429,7 @@ async def test_events_after_a_set_based_rebuild_are_applied_to_its_rows_event_by
         engine.catch_up_all()
         for projection in REBUILDABLE:
             engine.operations.rebuild(projection.name)
-            engine.rebuild_at_once(projection.name, 2)
+            engine.run_set_based(projection.name, 2, head(settings))
             assert engine.operations.checkpoint(projection.name, 2).position == head(settings)
 
         # When more happens to the rows it built: a new order, then every step of others
