@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -142,4 +143,6 @@ def rebuild(engine: ProjectionEngine, name: str, generation: int) -> None:
                 print(f"{name}: the rebuild stopped: {checkpoint.error}", file=sys.stderr)
                 return
             engine.fill(name, generation, advanced)
+            if checkpoint == engine.operations.checkpoint(name, generation):
+                time.sleep(0.1)  # nothing moved: an event that failed waits out its back-off
     print(f"{name}: generation {generation} is live")

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
@@ -299,8 +299,8 @@ class ProjectionEngine:
         try:
             with self._whole_log.engine.begin() as conn:
                 checkpoint = self._store.lock(conn, name, generation)
-                if checkpoint is None or checkpoint.live or checkpoint.position != claimed.position:
-                    return 0  # another runner went on meanwhile
+                if checkpoint != replace(claimed, attempts=1):
+                    return 0  # another runner went on, or failed, meanwhile
                 tables = {k: t.name for k, t in self._store.tables(name, generation).items()}
                 through = self._whole_log.apply(
                     conn,
@@ -312,16 +312,24 @@ class ProjectionEngine:
                 )
                 if through is None:
                     log.info("projection %s: payloads only Python reads; event by event", name)
-                    self._by_events_until[name, generation] = claimed.position + most
-                    return 0
-                self._store.advance(conn, checkpoint, through, at_head=False)
+                else:
+                    self._store.advance(conn, checkpoint, through, at_head=False)
         except Exception:  # undone whole: the batches that follow go on event by event
             log.warning("projection %s: set-based rebuild failed", name, exc_info=True)
+            through = None
+        if through is None:  # event by event past the range, then set-based again
             self._by_events_until[name, generation] = claimed.position + most
+            self._release(replace(claimed, attempts=1))
             return 0
         if through > claimed.position:
             self._on_applied(name, through - claimed.position, time.perf_counter() - started)
         return through - claimed.position
+
+    def _release(self, claimed: Checkpoint) -> None:
+        """Take back a claim on a range that ended (refused, or failed): not an attempt."""
+        with self._views.begin() as conn:
+            if self._store.lock(conn, claimed.name, claimed.generation) == claimed:
+                self._store.set(conn, claimed, attempts=0)
 
     def _fail_next(self, name: str, generation: int, error: Exception) -> None:
         """Record `error` as the failure of the event after the checkpoint."""
@@ -334,8 +342,10 @@ class ProjectionEngine:
 
 
 def _set_based_may_run(checkpoint: Checkpoint, now: datetime) -> bool:
-    """A generation being rebuilt whose last range, set-based or not, went through."""
-    return not (checkpoint.live or checkpoint.attempts) and checkpoint.runnable(now)
+    """A generation being rebuilt whose last range, set-based or not, went through (an event
+    that failed is tried again by its projector first, even after an operator's retry)."""
+    stopped = checkpoint.live or checkpoint.attempts or checkpoint.failed_position is not None
+    return not stopped and checkpoint.runnable(now)
 
 
 def _no_events_fault(error: BaseException) -> bool:
