@@ -142,7 +142,9 @@ SCENARIOS = (
     Scenario("createOrder, 1-4 lines", "create_order.lua", ("4",), writes=True, target="≥1x"),
 )
 WRITE_P99_TARGET = "≤100ms"
-SWEEP_RATE = 700  # requests/s a cold server answers at least: a sweep's length follows
+# A sweep's length: every item once at the rate of the server's first run, with a margin
+# (a server answers faster as it keeps answers); at least this rate where that run failed.
+SWEEP_MARGIN, SWEEP_RATE = 1.25, 700
 
 
 @dataclass(frozen=True)
@@ -549,14 +551,20 @@ def row(scenario: Scenario, results: dict[str, list[Measurement | str]]) -> dict
 
 
 def prepare(servers: list[Server], seed: Seed) -> None:
-    """Seeds every server, lets our views catch up, and checks both answer alike."""
-    answers = {}
-    for server in servers:
-        asyncio.run(seed_server(server, seed))
+    """Seeds every server, all at once (nothing is measured yet), lets our views catch up,
+    and checks both answer alike."""
+
+    async def ready(server: Server) -> dict[str, Any]:
+        await seed_server(server, seed)
         if server.has_views:
-            waited = asyncio.run(wait_for_views(server))
+            waited = await wait_for_views(server)
             print(f"  {server.name}: views caught up {waited:.1f} s after seeding", flush=True)
-        answers[server.name] = asyncio.run(spot_check(server, seed))
+        return await spot_check(server, seed)
+
+    async def every_server() -> list[dict[str, Any]]:
+        return await asyncio.gather(*(ready(server) for server in servers))
+
+    answers = dict(zip([s.name for s in servers], asyncio.run(every_server()), strict=True))
     first, *others = answers.values()
     if any(answer != first for answer in others):
         raise BenchmarkError(f"the servers read the same order differently: {answers}")
@@ -582,8 +590,10 @@ def measure_all(
             cold = row(replace(scenario, target=""), first)
             rows.append(cold | {"metric": f"{scenario.metric}, first run (nothing kept yet)"})
             if scenario.items:
-                sweep = math.ceil(sizes[scenario.items] / SWEEP_RATE) + 1
                 for server in servers:
+                    cold = first[server.name][0]
+                    rate = cold.requests_per_s if isinstance(cold, Measurement) else SWEEP_RATE
+                    sweep = math.ceil(sizes[scenario.items] / rate * SWEEP_MARGIN) + 1
                     run_wrk(server, scenario, data, options, sweep=sweep)
         results: dict[str, list[Measurement | str]] = {s.name: [] for s in servers}
         for run in range(options.runs):
