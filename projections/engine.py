@@ -127,7 +127,8 @@ class ProjectionEngine:
     def catch_up_all(self) -> None:
         """Apply the log to every projection up to the head: the live ones that keep up all
         together, one transaction per batch for all of them (one read of the log, one commit);
-        rebuilds and any far behind on their own. Safe to call at any time from any thread."""
+        rebuilds and any far behind on their own, after the rounds, so that another thread's
+        rounds go on meanwhile. Safe to call at any time from any thread."""
         self._round_wanted = True
         while self._round_wanted:
             if not self._round.acquire(blocking=False):
@@ -138,15 +139,15 @@ class ProjectionEngine:
                     read, alone = self.run_round()
                     if read < self._batch_size:
                         break
-                for name in alone:
-                    try:
-                        self.catch_up(name)
-                    except Exception:  # its own failure: the others have run regardless
-                        log.exception("projection %s could not catch up", name)
-                        continue
-                    self._alone.discard(name)  # it ran cleanly: back to the rounds
             finally:
                 self._round.release()
+            for name in alone:
+                try:
+                    self.catch_up(name)
+                except Exception:  # its own failure: the others have run regardless
+                    log.exception("projection %s could not catch up", name)
+                    continue
+                self._alone.discard(name)  # it ran cleanly: back to the rounds
 
     def run_round(self) -> tuple[int, list[str]]:
         """One batch of the log for every live projection that keeps up, in one transaction.

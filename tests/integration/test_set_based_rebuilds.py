@@ -44,7 +44,7 @@ from domain.logreader import LogReader
 from orders.bootstrap import whole_log
 from orders.database import create_sync_engine
 from orders.settings import Settings
-from projections import product_catalog
+from projections import customer_summary, product_catalog
 from projections.engine import ProjectionEngine, Ranges
 from projections.generations import GenerationTables
 from projections.projection import Projection
@@ -264,17 +264,10 @@ async def test_a_set_based_rebuild_range_by_range_builds_every_row_the_projector
 async def test_a_live_write_gets_the_views_lock_between_two_ranges_of_a_rebuild(
     bus: CommandBus, settings: Settings
 ):
-    # Given a rebuild in ranges of 30 positions, each holding the views' write lock 0.4 s,
+    # Given a rebuild in ranges of 30 positions, each holding the views' write lock 0.4 s
     # (long enough for SQLite's busy handler to wait its longest between two tries)
     await trade(bus, settings)
-    catalog = product_catalog.PROJECTION
-    assert catalog.set_based is not None
-
-    def slow(tables: Mapping[str, str], events: str) -> list[str]:
-        return [*catalog.set_based.statements(tables, events), "SELECT pause('0.4')"]
-
-    functions = {**catalog.set_based.functions, "pause": lambda s: str(time.sleep(float(s)))}
-    slowly = replace(catalog, set_based=SetBased(slow, functions))
+    slowly = slowed(product_catalog.PROJECTION, 0.4)
     ranges: list[float] = []
     engine = engine_for(
         settings,
@@ -306,6 +299,58 @@ async def test_a_live_write_gets_the_views_lock_between_two_ranges_of_a_rebuild(
         assert engine.generations(slowly.name) == [2]
     finally:
         engine.close()
+
+
+async def test_live_views_catch_up_in_another_thread_while_a_rebuild_runs_alone(
+    bus: CommandBus, settings: Settings
+):
+    # Given a catalogue being rebuilt in 0.4 s ranges by one thread's catch-up, and the
+    # customer summary kept live beside it
+    await trade(bus, settings)
+    catalog, slowly = product_catalog.PROJECTION, slowed(product_catalog.PROJECTION, 0.4)
+    ranges: list[str] = []
+    engine = engine_for(
+        settings,
+        projections=[slowly, customer_summary.PROJECTION],
+        ranges=Ranges(first=30, least=30, seconds=0),
+        on_applied=lambda name, _events, _seconds: ranges.append(name),
+    )
+    try:
+        engine.prepare()
+        engine.catch_up_all()
+        engine.operations.rebuild(catalog.name)
+        ranges.clear()
+        rebuilding = threading.Thread(target=engine.catch_up_all)
+        rebuilding.start()
+        while catalog.name not in ranges:
+            time.sleep(0.001)
+
+        # When a customer registers meanwhile, and another thread catches up
+        await bus.handle(
+            RegisterCustomer(command_id=new_id(), customer_id=new_id(), name="Late", email="l@x.io")
+        )
+        engine.catch_up_all()
+
+        # Then the summary has the customer while the rebuild is still running
+        live = engine.operations.checkpoint(customer_summary.PROJECTION.name, 1)
+        assert rebuilding.is_alive()
+        assert live is not None and live.position == head(settings)
+        rebuilding.join()
+        assert engine.generations(catalog.name) == [2]
+    finally:
+        engine.close()
+
+
+def slowed(projection: Projection, seconds: float) -> Projection:
+    """`projection` whose set-based statements hold the views' write lock `seconds` more."""
+    set_based = projection.set_based
+    assert set_based is not None
+
+    def slow(tables: Mapping[str, str], events: str) -> list[str]:
+        return [*set_based.statements(tables, events), f"SELECT pause('{seconds}')"]
+
+    functions = {**set_based.functions, "pause": lambda s: str(time.sleep(float(s)))}
+    return replace(projection, set_based=SetBased(slow, functions))
 
 
 async def test_searching_finds_orders_by_folded_words_in_a_set_based_rebuild(
