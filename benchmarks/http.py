@@ -591,8 +591,12 @@ def measure_all(
             rows.append(cold | {"metric": f"{scenario.metric}, first run (nothing kept yet)"})
             if scenario.items:
                 for server in servers:
-                    cold = first[server.name][0]
-                    rate = cold.requests_per_s if isinstance(cold, Measurement) else SWEEP_RATE
+                    first_run = first[server.name][0]
+                    rate = (
+                        first_run.requests_per_s
+                        if isinstance(first_run, Measurement)
+                        else SWEEP_RATE
+                    )
                     sweep = math.ceil(sizes[scenario.items] / rate * SWEEP_MARGIN) + 1
                     run_wrk(server, scenario, data, options, sweep=sweep)
         results: dict[str, list[Measurement | str]] = {s.name: [] for s in servers}

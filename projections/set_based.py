@@ -9,7 +9,7 @@ every view both ways over the same log, in one range and in many, and compares e
 
 The statements apply the events of one range of positions, `IN_RANGE`, to tables that hold
 the view as of the position before it, however it got there (earlier ranges, or batches
-event by event). A rebuild goes range by range (`ProjectionEngine.run_set_based`), each in
+event by event). A rebuild goes range by range (`ProjectionEngine.fill`), each in
 a transaction of its own: the views' write lock, which every live projection needs too, is
 held for one range at a time, and a rebuild interrupted goes on from the last range done.
 
